@@ -1,0 +1,283 @@
+"""The `radar` command: a thin shell that reads the clock once and calls the pipeline."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NoReturn
+
+import click
+import sqlalchemy as sa
+
+from worker.config import MailSettings, Settings, load_settings
+from worker.digest.compose import digest_for
+from worker.digest.render import render_digest
+from worker.errors import ConfigError, RadarError
+from worker.models import Subscriber
+from worker.pipeline import CycleReport, Runtime, open_due_digests, run_cycle, send_pending
+from worker.runtime import build_runtime
+from worker.store import digests as digest_rows
+from worker.store import subscribers as subscriber_rows
+from worker.subscribers_io import read_subscribers
+
+
+@dataclass
+class _Context:
+    config: Path | None
+    now: datetime | None
+
+    def clock(self) -> datetime:
+        return self.now or datetime.now(UTC)
+
+    def settings(self) -> Settings:
+        return load_settings(self.config)
+
+    def runtime(self) -> Runtime:
+        return build_runtime(self.settings())
+
+
+pass_context = click.make_pass_decorator(_Context)
+
+
+def _parse_now(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False),
+              help="Settings file (default: $RADAR_CONFIG, else config/radar.yaml).")
+@click.option("--now", callback=_parse_now, metavar="ISO-TIME",
+              help="Act as if it were this time (ISO 8601; UTC if no offset). For testing.")
+@click.option("-v", "--verbose", count=True, help="-v: progress, -vv: debug.")
+@click.pass_context
+def cli(ctx: click.Context, config: Path | None, now: datetime | None, verbose: int) -> None:
+    """district-radar: Tianjin district investment projects and policies, by email."""
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = _Context(config, now)
+
+
+@cli.command()
+@pass_context
+def migrate(ctx: _Context) -> None:
+    """Create or upgrade the database schema."""
+    ctx.runtime()  # building the runtime migrates
+    click.echo("database schema is up to date")
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Run one cycle and exit.")
+@click.option("--every", type=click.IntRange(min=1), default=15, show_default=True,
+              help="Minutes between cycles when not --once.")
+@pass_context
+def run(ctx: _Context, once: bool, every: int) -> None:
+    """Poll sources, store and match new items, send instant alerts and due digests."""
+    rt = ctx.runtime()
+    while True:
+        report = asyncio.run(run_cycle(rt, ctx.clock()))
+        _print_cycle(report)
+        if once:
+            sys.exit(1 if any(p.error for p in report.polls) else 0)
+        asyncio.run(asyncio.sleep(every * 60))
+
+
+@cli.group()
+def digest() -> None:
+    """Digests."""
+
+
+@digest.command("send")
+@click.option("--now", "force", is_flag=True, required=True,
+              help="Send what is waiting regardless of each subscriber's schedule.")
+@click.option("--subscriber", "email", metavar="EMAIL", help="Only this subscriber.")
+@pass_context
+def digest_send(ctx: _Context, force: bool, email: str | None) -> None:
+    """Send waiting digests now."""
+    rt = ctx.runtime()
+    now = ctx.clock()
+    if email and _subscriber(rt, email) is None:
+        _fail(f"no subscriber {email}")
+    open_due_digests(rt, now, force=force, email=email)
+    report = asyncio.run(send_pending(rt, now, email))
+    _print_sent(report.count("sent"), report.count("deferred"), report.count("failed"))
+    if report.count("deferred") or report.count("failed"):
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("email")
+@click.option("--html", "html_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write the HTML version to this file.")
+@pass_context
+def preview(ctx: _Context, email: str, html_file: Path | None) -> None:
+    """Show what EMAIL's next digest would contain (nothing is sent or changed)."""
+    rt = ctx.runtime()
+    subscriber = _subscriber(rt, email)
+    if subscriber is None or subscriber.id is None:
+        _fail(f"no subscriber {email}")
+    with rt.engine.connect() as conn:
+        entries = digest_rows.undelivered(conn, subscriber.id)
+    if not entries:
+        click.echo(f"{subscriber.email}: nothing waiting; the next digest would be empty "
+                   "(empty digests are not sent)")
+        return
+    rendered = render_digest(digest_for(subscriber, entries, rt.settings, rt.gazetteer,
+                                        rt.source_names, ctx.clock()))
+    click.echo(f"Subject: {rendered.subject}\n")
+    click.echo(rendered.text)
+    if html_file is not None:
+        html_file.write_text(rendered.html, encoding="utf-8")
+        click.echo(f"HTML written to {html_file}", err=True)
+
+
+@cli.group()
+def subscribers() -> None:
+    """Subscribers: import, list, remove."""
+
+
+@subscribers.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@pass_context
+def subscribers_import(ctx: _Context, file: Path) -> None:
+    """Add or update subscribers from a YAML or CSV file; bad rows are reported."""
+    rt = ctx.runtime()
+    created, updated, rejected = import_subscribers(rt, file, ctx.clock())
+    click.echo(f"{created} added, {updated} updated, {rejected} rejected")
+    if rejected:
+        sys.exit(1)
+
+
+def import_subscribers(rt: Runtime, file: Path, now: datetime) -> tuple[int, int, int]:
+    """Import a file; prints each rejected row. Returns (added, updated, rejected)."""
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        raise RadarError(f"{file}: cannot read: {e}") from e
+    good, bad = read_subscribers(text, str(file), rt.gazetteer)
+    for error in bad:
+        click.echo(f"rejected: {error}", err=True)
+    created = 0
+    with rt.engine.begin() as conn:
+        for subscriber in good:
+            created += subscriber_rows.save(conn, subscriber, now)[1]
+    return created, len(good) - created, len(bad)
+
+
+@subscribers.command("list")
+@pass_context
+def subscribers_list(ctx: _Context) -> None:
+    """List subscribers with their rules."""
+    rt = ctx.runtime()
+    with rt.engine.connect() as conn:
+        rows = subscriber_rows.listing(conn)
+    for s in rows:
+        rules = " ".join(filter(None, [
+            "districts=" + ",".join(s.districts) if s.districts else "",
+            "categories=" + ",".join(s.categories) if s.categories else "",
+            "keywords=" + ",".join(s.keywords) if s.keywords else "",
+            "exclude=" + ",".join(s.exclude) if s.exclude else "",
+        ]))
+        click.echo(f"{s.email}\t{s.status}\t{s.schedule.frequency}\t{rules or 'everything'}")
+    click.echo(f"{len(rows)} subscriber(s)", err=True)
+
+
+@subscribers.command("remove")
+@click.argument("email")
+@pass_context
+def subscribers_remove(ctx: _Context, email: str) -> None:
+    """Delete a subscriber and whatever was waiting for them."""
+    rt = ctx.runtime()
+    with rt.engine.begin() as conn:
+        removed = subscriber_rows.remove(conn, email)
+    if not removed:
+        _fail(f"no subscriber {email}")
+    click.echo(f"removed {email}")
+
+
+@cli.command()
+@click.option("--dir", "folder", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("var/demo"), show_default=True,
+              help="Where the demo keeps its database and outbox.")
+@pass_context
+def demo(ctx: _Context, folder: Path) -> None:
+    """Serve the bundled sample site, load sample subscribers, run one cycle into an outbox."""
+    from worker.demo import sample_subscribers, serve_sample_site, write_demo_sources
+
+    outbox = folder / "outbox"
+    settings = Settings(database_url=f"sqlite:///{folder / 'radar.db'}",
+                        mail=MailSettings(backend="folder", outbox=outbox))
+    with serve_sample_site() as base_url:
+        settings = settings.model_copy(
+            update={"sources_file": write_demo_sources(base_url, folder)}
+        )
+        rt = build_runtime(settings)
+        click.echo(f"sample site:  {base_url} ({len(rt.sources)} feeds)")
+        click.echo(f"database:     {folder / 'radar.db'}")
+        added, updated, _ = import_subscribers(rt, sample_subscribers(), ctx.clock())
+        click.echo(f"subscribers:  {added + updated} sample investors")
+        before = set(outbox.glob("*.eml"))
+        report = asyncio.run(run_cycle(rt, ctx.clock(), force_send=True))
+    _print_cycle(report)
+    written = sorted(set(outbox.glob("*.eml")) - before)
+    if report.new_items == 0 and not written:
+        click.echo("Nothing new since the last run: no items, no digests written.")
+        return
+    click.echo(f"\nDigests are in {outbox}/ (open the .html in a browser, the .eml in a "
+               "mail client):")
+    for path in written:
+        click.echo(f"  {path.with_suffix('.html')}")
+
+
+def _print_cycle(report: CycleReport) -> None:
+    failed = [p for p in report.polls if p.error]
+    unchanged = sum(1 for p in report.polls if p.not_modified)
+    click.echo(f"Polled {len(report.polls)} sources: {len(report.polls) - len(failed)} ok "
+               f"({unchanged} unchanged), {len(failed)} failed")
+    for poll in failed:
+        click.echo(f"  {poll.source_id}: {poll.error}")
+    click.echo(f"New items:    {report.new_items}")
+    click.echo(f"Matches:      {report.matches}")
+    sent = report.sent
+    _print_sent(sent.count("sent"), sent.count("deferred"), sent.count("failed"))
+
+
+def _print_sent(sent: int, deferred: int, failed: int) -> None:
+    extra = f" ({deferred} deferred to retry, {failed} failed)" if deferred or failed else ""
+    click.echo(f"Digests sent: {sent}{extra}")
+
+
+def _subscriber(rt: Runtime, email: str) -> Subscriber | None:
+    with rt.engine.connect() as conn:
+        return subscriber_rows.by_email(conn, email)
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+def main() -> None:
+    """Entry point: user mistakes become one clear line and an exit status, no traceback."""
+    try:
+        cli(standalone_mode=True)
+    except ConfigError as e:
+        click.echo(f"configuration error: {e}", err=True)
+        sys.exit(2)
+    except RadarError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(1)
+    except sa.exc.OperationalError as e:
+        click.echo(f"error: cannot use the database: {e.orig}", err=True)
+        sys.exit(1)
+
+

@@ -1,0 +1,43 @@
+"""Exact duplicate detection: same canonical URL, same guid in a source, or same story title.
+
+Pure: the store answers which keys it already holds; this decides what is new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from worker.models import Item
+
+
+@dataclass
+class KnownKeys:
+    """Keys already stored (or already seen earlier in the batch)."""
+
+    urls: set[str] = field(default_factory=set)
+    fingerprints: set[str] = field(default_factory=set)
+    guids: set[tuple[str, str]] = field(default_factory=set)
+
+    @classmethod
+    def wanted_for(cls, items: Sequence[Item]) -> KnownKeys:
+        """The keys of a batch: what to ask the store whether it already has."""
+        return cls(
+            {i.url for i in items},
+            {i.fingerprint for i in items},
+            {(i.source_id, i.guid) for i in items},
+        )
+
+
+def unseen(candidates: Iterable[Item], known: KnownKeys) -> list[Item]:
+    """Candidates whose URL, (source, guid) and fingerprint are all new; the first one wins."""
+    out = []
+    for item in candidates:
+        guid = (item.source_id, item.guid)
+        if item.url in known.urls or item.fingerprint in known.fingerprints or guid in known.guids:
+            continue
+        known.urls.add(item.url)
+        known.fingerprints.add(item.fingerprint)
+        known.guids.add(guid)
+        out.append(item)
+    return out

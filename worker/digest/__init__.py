@@ -1,0 +1,1 @@
+"""Digest building (group, order, cap; pure) and rendering (Jinja2 over templates/)."""

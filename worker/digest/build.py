@@ -1,0 +1,192 @@
+"""Entries for one subscriber → the digest a reader sees: grouped, ordered, capped (pure)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from worker.districts import Gazetteer
+from worker.models import CATEGORIES, CATEGORY_LABELS, Entry, Subscriber
+
+WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+FREQUENCY_LABELS = {"instant": "即时提醒", "daily": "日报", "weekly": "周报"}
+CITYWIDE = "天津市"
+
+
+@dataclass(frozen=True)
+class Fragment:
+    text: str
+    highlight: bool
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    title: tuple[Fragment, ...]
+    url: str
+    published: str
+    source: str
+    summary: tuple[Fragment, ...]
+    keywords: tuple[str, ...]
+    other_districts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CategoryGroup:
+    label: str
+    items: tuple[DigestItem, ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    district: str
+    groups: tuple[CategoryGroup, ...]
+
+    @property
+    def count(self) -> int:
+        return sum(len(g.items) for g in self.groups)
+
+
+@dataclass(frozen=True)
+class Links:
+    unsubscribe: str
+    manage: str
+
+
+@dataclass(frozen=True)
+class Digest:
+    subject: str
+    heading: str
+    greeting: str
+    as_of: str
+    sections: tuple[Section, ...]
+    total: int
+    shown: int
+    counts: tuple[tuple[str, int], ...]  # (category label, n) over everything matched
+    preferences: tuple[tuple[str, str], ...]
+    links: Links
+
+
+def build_digest(
+    subscriber: Subscriber,
+    entries: Sequence[Entry],
+    *,
+    now: datetime,
+    gazetteer: Gazetteer,
+    source_names: Mapping[str, str],
+    links: Links,
+    max_items: int,
+    summary_chars: int,
+) -> Digest:
+    """What the reader sees: sections by district, then category; newest first; capped."""
+    tz = ZoneInfo(subscriber.schedule.timezone)
+    newest = sorted(entries, key=lambda e: (e.item.published, e.item.id or 0), reverse=True)
+    shown = newest[:max_items]
+    order = _district_order(subscriber, gazetteer)
+    placed: dict[str, dict[str, list[DigestItem]]] = {}
+    for entry in shown:
+        district = _home_district(entry, gazetteer)
+        view = _item_view(entry, district, tz, source_names, summary_chars)
+        placed.setdefault(district, {}).setdefault(entry.item.category, []).append(view)
+    sections = tuple(
+        Section(d, tuple(
+            CategoryGroup(CATEGORY_LABELS[c], tuple(placed[d][c]))
+            for c in CATEGORIES if c in placed[d]
+        ))
+        for d in sorted(placed, key=lambda d: order.get(d, len(order)))
+    )
+    counts = tuple(
+        (CATEGORY_LABELS[c], n) for c in CATEGORIES
+        if (n := sum(1 for e in entries if e.item.category == c))
+    )
+    kind = FREQUENCY_LABELS[subscriber.schedule.frequency]
+    return Digest(
+        subject=_subject(kind, [s.district for s in sections], counts),
+        heading=f"天津区域投资动态{kind}",
+        greeting=f"{subscriber.name}，您好：" if subscriber.name else "您好：",
+        as_of=now.astimezone(tz).strftime("%Y年%m月%d日 %H:%M"),
+        sections=sections,
+        total=len(entries),
+        shown=len(shown),
+        counts=counts,
+        preferences=preference_lines(subscriber),
+        links=links,
+    )
+
+
+def _subject(kind: str, districts: list[str], counts: tuple[tuple[str, int], ...]) -> str:
+    named = "、".join(districts[:3]) + ("等" if len(districts) > 3 else "")
+    tally = "，".join(f"{label}{n}条" for label, n in counts)
+    return f"【天津区域投资{kind}】{named}：{tally}"
+
+
+def _district_order(subscriber: Subscriber, gazetteer: Gazetteer) -> dict[str, int]:
+    """The subscriber's own districts first, in their order, then the gazetteer's."""
+    names = [*subscriber.districts, *gazetteer.names, CITYWIDE]
+    return {name: i for i, name in enumerate(dict.fromkeys(names))}
+
+
+def _home_district(entry: Entry, gazetteer: Gazetteer) -> str:
+    """The section an item is listed under: what it matched on, else what it is about."""
+    for name in (*entry.districts, *entry.item.district_names):
+        return gazetteer.parent(name)
+    return CITYWIDE
+
+
+def _item_view(
+    entry: Entry, district: str, tz: ZoneInfo, source_names: Mapping[str, str],
+    summary_chars: int,
+) -> DigestItem:
+    item = entry.item
+    summary = item.summary
+    if len(summary) > summary_chars:
+        summary = summary[:summary_chars].rstrip() + "…"
+    # Zones of the section's district are worth naming too ("滨海高新区" under 滨海新区).
+    others = tuple(n for n in item.district_names if n != district)
+    return DigestItem(
+        title=highlight(item.title, entry.keywords),
+        url=item.url if item.url.startswith(("https://", "http://")) else "",
+        published=item.published.astimezone(tz).strftime("%Y-%m-%d"),
+        source=source_names.get(item.source_id, item.source_id),
+        summary=highlight(summary, entry.keywords),
+        keywords=entry.keywords,
+        other_districts=others,
+    )
+
+
+def highlight(text: str, terms: Sequence[str]) -> tuple[Fragment, ...]:
+    """Split text so the matched terms can be marked (case-insensitive)."""
+    if not terms or not text:
+        return (Fragment(text, False),) if text else ()
+    pattern = re.compile(
+        "|".join(re.escape(t) for t in sorted(set(terms), key=len, reverse=True)),
+        re.IGNORECASE,
+    )
+    out: list[Fragment] = []
+    position = 0
+    for found in pattern.finditer(text):
+        if found.start() > position:
+            out.append(Fragment(text[position:found.start()], False))
+        out.append(Fragment(found.group(), True))
+        position = found.end()
+    if position < len(text):
+        out.append(Fragment(text[position:], False))
+    return tuple(out)
+
+
+def preference_lines(subscriber: Subscriber) -> tuple[tuple[str, str], ...]:
+    s = subscriber.schedule
+    when = {
+        "instant": "有新内容即发送",
+        "daily": f"每天 {s.at:%H:%M}",
+        "weekly": f"每{WEEKDAYS[s.weekday]} {s.at:%H:%M}",
+    }[s.frequency]
+    return (
+        ("区域", "、".join(subscriber.districts) or "全部区域"),
+        ("类别", "、".join(CATEGORY_LABELS[c] for c in subscriber.categories) or "全部类别"),
+        ("关键词", "、".join(subscriber.keywords) or "不限"),
+        ("排除", "、".join(subscriber.exclude) or "无"),
+        ("频率", f"{FREQUENCY_LABELS[s.frequency]}（{when}，{s.timezone}）"),
+    )

@@ -1,0 +1,56 @@
+"""Digest → text and email-safe HTML through the Jinja2 templates in templates/ (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import css_inline
+import jinja2
+from markupsafe import Markup, escape
+
+from worker.digest.build import Digest, Fragment
+from worker.resources import templates_dir
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def render_digest(digest: Digest, templates: Path | None = None) -> Rendered:
+    """Both bodies of the mail; every text from a feed is escaped in the HTML."""
+    env = _environment(templates or templates_dir())
+    text = env.get_template("digest.txt").render(digest=digest)
+    html = env.get_template("digest.html").render(digest=digest)
+    # Mail clients drop <style>; inline it (and keep nothing the client would ignore).
+    return Rendered(digest.subject, text, css_inline.inline(html))
+
+
+@lru_cache(maxsize=4)
+def _environment(folder: Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder),
+        autoescape=jinja2.select_autoescape(["html"], default_for_string=False),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    env.filters["marked"] = _marked
+    env.filters["plain"] = _plain
+    return env
+
+
+def _marked(fragments: Iterable[Fragment]) -> Markup:
+    """Escaped text with the matched keywords in <mark>."""
+    return Markup("").join(
+        Markup("<mark>{}</mark>").format(f.text) if f.highlight else escape(f.text)
+        for f in fragments
+    )
+
+
+def _plain(fragments: Iterable[Fragment]) -> str:
+    return "".join(f.text for f in fragments)

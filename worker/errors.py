@@ -1,0 +1,88 @@
+"""Every error district-radar raises on purpose.
+
+    RadarError
+    ├── ConfigError            bad settings file, key or environment value (permanent)
+    ├── SourceError            one source failed; the others carry on
+    │   ├── FetchError
+    │   │   ├── TransientFetchError   timeout, connection refused, HTTP 5xx / 429
+    │   │   └── PermanentFetchError   HTTP 4xx, body over the size cap, redirect loop
+    │   └── ParseError         the body is not a feed we can read
+    ├── SubscriberError        one subscriber row is invalid (names the row)
+    └── MailError
+        ├── TransientMailError        SMTP 4xx, connection lost: send again later
+        └── PermanentMailError        SMTP 5xx for the recipient: do not retry
+
+`Transient` marks what is worth retrying; tasks retry only those.
+"""
+
+from __future__ import annotations
+
+
+class RadarError(Exception):
+    """Root of every error district-radar raises on purpose."""
+
+
+class Transient:
+    """Mixin: the same operation may succeed later (timeouts, 5xx, SMTP 4xx)."""
+
+
+class ConfigError(RadarError):
+    """A settings file, key or environment variable is wrong."""
+
+
+class SourceError(RadarError):
+    """One source could not be polled."""
+
+    def __init__(self, source_id: str, url: str, reason: str) -> None:
+        super().__init__(f"source {source_id} ({url}): {reason}")
+        self.source_id = source_id
+        self.url = url
+        self.reason = reason
+
+
+class FetchError(SourceError):
+    """The HTTP request for a source failed."""
+
+
+class TransientFetchError(FetchError, Transient):
+    """Timeout, connection error, HTTP 5xx or 429."""
+
+    def __init__(
+        self, source_id: str, url: str, reason: str, retry_after: float | None = None
+    ) -> None:
+        super().__init__(source_id, url, reason)
+        self.retry_after = retry_after
+
+
+class PermanentFetchError(FetchError):
+    """HTTP 4xx, a body over the size cap, too many redirects."""
+
+
+class ParseError(SourceError):
+    """The fetched body is not a readable feed."""
+
+
+class SubscriberError(RadarError):
+    """One subscriber record is invalid; `where` names the file row or line."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(f"{where}: {reason}")
+        self.where = where
+        self.reason = reason
+
+
+class MailError(RadarError):
+    """A message could not be sent."""
+
+
+class TransientMailError(MailError, Transient):
+    """SMTP 4xx or a dropped connection: send again later."""
+
+
+class PermanentMailError(MailError):
+    """SMTP 5xx for the recipient: record it, do not retry."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """True when retrying the failed operation later may succeed."""
+    return isinstance(error, Transient)

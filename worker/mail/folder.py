@@ -1,0 +1,50 @@
+"""Sender that writes each message to an outbox folder: NAME.eml plus NAME.html to open."""
+
+from __future__ import annotations
+
+import os
+import re
+from email.message import EmailMessage
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from worker.errors import PermanentMailError
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9@._-]+")
+
+
+class FolderSender:
+    def __init__(self, outbox: Path) -> None:
+        self.outbox = outbox
+        self.written: list[Path] = []
+
+    async def __aenter__(self) -> Self:
+        self.outbox.mkdir(parents=True, exist_ok=True)
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    async def send(self, message: EmailMessage) -> None:
+        """Write atomically; the same Message-ID overwrites its own file, never doubles."""
+        stem = _UNSAFE.sub("_", f"{message['To'].addresses[0].addr_spec}-"
+                                f"{message['Message-ID'].strip('<>').split('@')[0]}")
+        eml = self.outbox / f"{stem}.eml"
+        try:
+            _write(eml, message.as_bytes())
+            html_part = message.get_body(("html",))
+            if html_part is not None:
+                _write(eml.with_suffix(".html"), html_part.get_content().encode("utf-8"))
+        except OSError as e:
+            raise PermanentMailError(f"cannot write to outbox {self.outbox}: {e}") from e
+        self.written.append(eml)
+
+
+def _write(path: Path, data: bytes) -> None:
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)

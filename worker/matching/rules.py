@@ -1,0 +1,74 @@
+"""One subscriber's rules in the form matching compares them (pure).
+
+Semantics, shared by the index and the reference loop:
+- districts: empty = all; else the item is tagged with one of them or one of their zones;
+- categories: empty = all; else the item's category is one of them;
+- keywords: empty = all; else at least one appears in the title or summary;
+- exclude: none appears in the title or summary.
+Text and terms are NFKC-normalized and case-folded; Chinese terms match as substrings,
+Latin terms ("AI") only as whole words, so "AI" does not match "email".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from worker.districts import Gazetteer
+from worker.models import Item, Subscriber
+from worker.normalize import fold
+
+
+@dataclass(frozen=True)
+class Rule:
+    subscriber_id: int
+    districts: frozenset[str]  # expanded with zones
+    categories: frozenset[str]
+    keywords: tuple[str, ...]  # folded
+    exclude: tuple[str, ...]  # folded
+
+
+def compile_rule(subscriber: Subscriber, gazetteer: Gazetteer) -> Rule:
+    if subscriber.id is None:
+        raise ValueError("only stored subscribers (with an id) can be matched")
+    return Rule(
+        subscriber_id=subscriber.id,
+        districts=gazetteer.expand(subscriber.districts),
+        categories=frozenset(subscriber.categories),
+        keywords=_terms(subscriber.keywords),
+        exclude=_terms(subscriber.exclude),
+    )
+
+
+def _terms(terms: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(t for t in (fold(term) for term in terms) if t))
+
+
+def searchable_text(item: Item) -> str:
+    """What keywords and exclusions are looked for in."""
+    return f"{fold(item.title)}\n{fold(item.summary)}"
+
+
+def is_whole_term(text: str, start: int, end: int) -> bool:
+    """A Latin/digit term must not sit inside a longer Latin word; CJK always counts."""
+    term = text[start:end]
+    if not term.isascii():
+        return True
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    return not (
+        (term[0].isalnum() and before.isascii() and before.isalnum())
+        or (term[-1].isalnum() and after.isascii() and after.isalnum())
+    )
+
+
+def terms_in(text: str, terms: tuple[str, ...]) -> tuple[str, ...]:
+    """The terms that occur in text (straightforward search, for the reference path)."""
+    found = []
+    for term in terms:
+        start = text.find(term)
+        while start != -1:
+            if is_whole_term(text, start, start + len(term)):
+                found.append(term)
+                break
+            start = text.find(term, start + 1)
+    return tuple(found)

@@ -1,0 +1,114 @@
+"""Plain frozen data passed between the layers; no behaviour with side effects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from typing import Literal
+
+Category = Literal["project", "policy"]
+CATEGORIES: tuple[Category, ...] = ("project", "policy")
+CATEGORY_LABELS: dict[str, str] = {"project": "招商项目", "policy": "优惠政策"}
+
+Frequency = Literal["instant", "daily", "weekly"]
+FREQUENCIES: tuple[Frequency, ...] = ("instant", "daily", "weekly")
+
+SourceKind = Literal["rss", "atom", "html"]
+
+# Where a district tag came from, strongest evidence first.
+TagOrigin = Literal["source", "title", "label", "text"]
+
+
+@dataclass(frozen=True)
+class Source:
+    """A feed or list page we poll."""
+
+    id: str
+    name: str
+    kind: SourceKind
+    url: str
+    category: Category
+    district: str | None = None
+    interval_minutes: int = 15
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What a server gave us last time, for a conditional GET (RFC 9110 §13)."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class DistrictTag:
+    """A district (or 滨海新区 functional zone) an item is about, and why we think so."""
+
+    district: str
+    origins: tuple[TagOrigin, ...]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One normalized news item or policy. `id` is set once it is stored."""
+
+    source_id: str
+    guid: str
+    url: str
+    title: str
+    summary: str
+    published: datetime
+    category: Category
+    districts: tuple[DistrictTag, ...]
+    fingerprint: str
+    id: int | None = None
+
+    @property
+    def district_names(self) -> tuple[str, ...]:
+        return tuple(tag.district for tag in self.districts)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a subscriber gets mail: instant, daily at `at`, weekly on `weekday` at `at`."""
+
+    frequency: Frequency
+    at: time = time(9, 0)
+    weekday: int = 0  # Monday = 0, used by weekly only
+    timezone: str = "Asia/Shanghai"
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """An investor and the rules their mail is built from."""
+
+    email: str
+    name: str = ""
+    districts: tuple[str, ...] = ()
+    categories: tuple[Category, ...] = ()
+    keywords: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    schedule: Schedule = field(default_factory=lambda: Schedule("weekly"))
+    id: int | None = None
+    status: Literal["active", "suspended", "unsubscribed"] = "active"
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Match:
+    """Subscriber `subscriber_id` wants item `item_id`; what made it match."""
+
+    subscriber_id: int
+    item_id: int
+    keywords: tuple[str, ...] = ()
+    districts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One item waiting for (or in) a subscriber's digest, and why they got it."""
+
+    delivery_id: int
+    item: Item
+    keywords: tuple[str, ...]
+    districts: tuple[str, ...]

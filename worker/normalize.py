@@ -1,0 +1,76 @@
+"""Text normalization shared by parsing, tagging, dedupe and matching (pure)."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import unicodedata
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import nh3
+
+_WS = re.compile(r"\s+")
+# C0/C1 controls and bidi overrides never belong in a title or summary.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_BLOCK_TAG = re.compile(r"<\s*/?\s*(?:p|br|div|li|tr|h[1-6])\b[^>]*>", re.IGNORECASE)
+_LABEL = re.compile(r"^\s*【([^】]{1,30})】\s*")
+_NOT_WORD = re.compile(r"[\W_]+")
+_TRACKING_PARAM = re.compile(r"^(utm_|spm$|from$|share)", re.IGNORECASE)
+
+# A title this short ("通知") says too little to merge two items on it alone.
+MIN_TITLE_KEY_FOR_DEDUPE = 8
+
+
+def clean_text(text: str) -> str:
+    """NFKC (ＡＩ → AI, full-width digits), drop control characters, fold whitespace."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _CONTROL.sub("", text)
+    return _WS.sub(" ", text).strip()
+
+
+def fold(text: str) -> str:
+    """The form keywords and text are compared in: clean, then case-folded."""
+    return clean_text(text).casefold()
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of an untrusted HTML fragment (scripts and styles dropped)."""
+    spaced = _BLOCK_TAG.sub(" ", fragment)
+    return clean_text(html.unescape(nh3.clean(spaced, tags=set())))
+
+
+def split_label(title: str) -> tuple[str | None, str]:
+    """'【武清区招商】武清区…' → ('武清区招商', '武清区…')."""
+    found = _LABEL.match(title)
+    if found is None:
+        return None, title
+    return found.group(1), title[found.end() :]
+
+
+def title_key(title: str) -> str:
+    """A title reduced to what identifies the story: no label, punctuation or case."""
+    return _NOT_WORD.sub("", fold(split_label(title)[1]))
+
+
+def content_fingerprint(title: str, url: str) -> str:
+    """Same story, same fingerprint; short generic titles also need the same URL."""
+    key = title_key(title)
+    if len(key) < MIN_TITLE_KEY_FOR_DEDUPE:
+        key = f"{key}|{url}"
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def canonical_url(url: str, base: str = "") -> str:
+    """http(s) URL without fragment or tracking parameters; '' for anything else."""
+    parts = urlsplit(urljoin(base, url.strip()) if base else url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return ""
+    host = parts.hostname.lower()
+    default_port = {"http": 80, "https": 443}[parts.scheme.lower()]
+    netloc = host if parts.port in (None, default_port) else f"{host}:{parts.port}"
+    query = urlencode(
+        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+         if not _TRACKING_PARAM.match(k)]
+    )
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", query, ""))

@@ -1,0 +1,207 @@
+"""One cycle: poll sources → store new items → match → open due digests → send.
+
+Plain functions over a `Runtime` that holds every dependency; the CLI and the Celery
+tasks are thin shells that read the clock once and call these.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy.engine import Engine
+
+from worker.config import Settings
+from worker.dedupe import KnownKeys, unseen
+from worker.digest.compose import compose
+from worker.districts import Gazetteer
+from worker.errors import MailError, SourceError, TransientMailError
+from worker.mail import Sender
+from worker.mail.message import build_message
+from worker.mail.smtp import RecipientRejected
+from worker.matching import MatchIndex, compile_rule
+from worker.models import Item, Source
+from worker.schedule import digest_key
+from worker.sources.feed import parse_feed
+from worker.sources.fetch import Fetcher
+from worker.store import digests as digest_rows
+from worker.store import items as item_rows
+from worker.store import sources as source_rows
+from worker.store import subscribers as subscriber_rows
+
+log = logging.getLogger("radar.pipeline")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    sources: tuple[Source, ...]
+    engine: Engine
+    gazetteer: Gazetteer
+    make_fetcher: Callable[[], Fetcher]
+    make_sender: Callable[[], Sender]
+
+    @property
+    def source_names(self) -> dict[str, str]:
+        return {s.id: s.name for s in self.sources}
+
+
+@dataclass(frozen=True)
+class PollReport:
+    source_id: str
+    new_items: int = 0
+    not_modified: bool = False
+    error: str | None = None
+
+
+SendOutcome = Literal["sent", "deferred", "failed", "empty", "taken"]
+
+
+@dataclass
+class SendReport:
+    outcomes: dict[int, SendOutcome] = field(default_factory=dict)
+
+    def count(self, outcome: SendOutcome) -> int:
+        return sum(1 for o in self.outcomes.values() if o == outcome)
+
+
+@dataclass(frozen=True)
+class CycleReport:
+    polls: tuple[PollReport, ...]
+    new_items: int
+    matches: int
+    sent: SendReport
+
+
+async def poll_sources(rt: Runtime, now: datetime) -> tuple[list[PollReport], list[Item]]:
+    """Poll every source concurrently; a failing one is recorded and the rest carry on."""
+    with rt.engine.begin() as conn:
+        source_rows.sync(conn, rt.sources)
+    async with rt.make_fetcher() as fetcher:
+        results = await asyncio.gather(*(poll_one(rt, fetcher, s, now) for s in rt.sources))
+    return [r for r, _ in results], [item for _, new in results for item in new]
+
+
+async def poll_one(
+    rt: Runtime, fetcher: Fetcher, source: Source, now: datetime
+) -> tuple[PollReport, list[Item]]:
+    """Fetch, parse and store one source's new items."""
+    with rt.engine.connect() as conn:
+        validators = source_rows.validators(conn, source.id)
+    try:
+        result = await fetcher.fetch(source, validators)
+        parsed = [] if result.body is None else parse_feed(
+            source, result.body, result.url, result.content_type, rt.gazetteer, now
+        )
+    except SourceError as e:
+        return _record_failure(rt, source, e.reason, now), []
+    except Exception as e:  # a bug in one source's path must not stop the others
+        log.exception("source %s (%s): unexpected error", source.id, source.url)
+        return _record_failure(rt, source, f"internal error: {type(e).__name__}: {e}", now), []
+    with rt.engine.begin() as conn:
+        fresh = unseen(parsed, item_rows.known(conn, KnownKeys.wanted_for(parsed)))
+        stored = item_rows.insert(conn, fresh, now)
+        source_rows.record_success(conn, source.id, result.validators, now)
+    log.info("source %s: %d entries, %d new%s", source.id, len(parsed), len(stored),
+             " (not modified)" if result.not_modified else "")
+    return PollReport(source.id, len(stored), result.not_modified), stored
+
+
+def _record_failure(rt: Runtime, source: Source, reason: str, now: datetime) -> PollReport:
+    with rt.engine.begin() as conn:
+        streak = source_rows.record_failure(conn, source.id, reason, now)
+    log.warning("source %s (%s) failed (%d in a row): %s", source.id, source.url, streak, reason)
+    return PollReport(source.id, error=reason)
+
+
+def match_items(rt: Runtime, items: list[Item], now: datetime) -> int:
+    """Record a delivery for every subscriber each new item matches; returns how many."""
+    if not items:
+        return 0
+    with rt.engine.begin() as conn:
+        subscribers = subscriber_rows.listing(conn, active_only=True)
+        index = MatchIndex(compile_rule(s, rt.gazetteer) for s in subscribers)
+        matches = index.match(items)
+        digest_rows.add_matches(conn, matches, now)
+    return len(matches)
+
+
+def open_due_digests(
+    rt: Runtime, now: datetime, force: bool = False, email: str | None = None
+) -> int:
+    """Create the digests that are due (all waiting ones if `force`); returns how many."""
+    opened = 0
+    with rt.engine.begin() as conn:
+        for subscriber, first_delivery in digest_rows.waiting(conn, email):
+            key = digest_key(subscriber, first_delivery, now, force)
+            assert subscriber.id is not None
+            if key and digest_rows.open_digest(conn, subscriber.id, key, now) is not None:
+                opened += 1
+    return opened
+
+
+async def send_pending(rt: Runtime, now: datetime, email: str | None = None) -> SendReport:
+    """Send every sendable digest over one sender session."""
+    report = SendReport()
+    lease = timedelta(minutes=rt.settings.mail.send_lease_minutes)
+    with rt.engine.connect() as conn:
+        digest_ids = digest_rows.sendable(conn, now, lease, email)
+    if not digest_ids:
+        return report
+    async with rt.make_sender() as sender:
+        for digest_id in digest_ids:
+            report.outcomes[digest_id] = await send_digest(rt, sender, digest_id, now)
+    return report
+
+
+async def send_digest(rt: Runtime, sender: Sender, digest_id: int, now: datetime) -> SendOutcome:
+    """Claim, send, mark sent; a failure is recorded on the digest, never raised."""
+    lease = timedelta(minutes=rt.settings.mail.send_lease_minutes)
+    with rt.engine.begin() as conn:
+        if not digest_rows.claim(conn, digest_id, now, lease):
+            return "taken"
+        contents = digest_rows.contents(conn, digest_id)
+        if not contents.entries:
+            digest_rows.discard(conn, digest_id)
+            return "empty"
+    rendered, envelope = compose(contents.subscriber, contents.period_key, contents.entries,
+                                 rt.settings, rt.gazetteer, rt.source_names, now)
+    try:
+        await sender.send(build_message(rendered, envelope, now))
+    except MailError as e:
+        return _record_send_failure(rt, contents.subscriber.id, digest_id, e)
+    with rt.engine.begin() as conn:
+        digest_rows.mark_sent(conn, digest_id, [e.delivery_id for e in contents.entries], now)
+    return "sent"
+
+
+def _record_send_failure(
+    rt: Runtime, subscriber_id: int | None, digest_id: int, error: MailError
+) -> SendOutcome:
+    with rt.engine.begin() as conn:
+        if isinstance(error, TransientMailError):
+            digest_rows.release(conn, digest_id, str(error))
+            log.warning("digest %d deferred: %s", digest_id, error)
+            return "deferred"
+        digest_rows.mark_failed(conn, digest_id, str(error))
+        if isinstance(error, RecipientRejected) and subscriber_id is not None:
+            suspended = subscriber_rows.record_hard_bounce(
+                conn, subscriber_id, rt.settings.mail.suspend_after_bounces
+            )
+            if suspended:
+                log.warning("subscriber %d suspended after repeated rejections", subscriber_id)
+    log.error("digest %d failed: %s", digest_id, error)
+    return "failed"
+
+
+async def run_cycle(rt: Runtime, now: datetime, force_send: bool = False) -> CycleReport:
+    """Poll, store, match, then send instant alerts and whatever digests are due."""
+    polls, new_items = await poll_sources(rt, now)
+    matches = match_items(rt, new_items, now)
+    open_due_digests(rt, now, force=force_send)
+    sent = await send_pending(rt, now)
+    return CycleReport(tuple(polls), len(new_items), matches, sent)

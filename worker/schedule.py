@@ -1,0 +1,67 @@
+"""When a subscriber's mail is due, in their timezone (pure; `now` is passed in).
+
+Daily and weekly digests belong to a period named by the local date of its send time
+("d:2026-11-24", "w:2026-11-23"). Only the latest period whose send time has passed is
+due, so a service that was down for three weeks sends one weekly digest, not three.
+Instant alerts and forced sends have no calendar period: they are keyed by the first
+delivery they carry ("i:1234"), which makes creating them again after a crash a no-op.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from worker.models import Schedule, Subscriber
+
+
+@dataclass(frozen=True)
+class Period:
+    key: str
+    due_at: datetime  # aware
+
+
+def due_period(schedule: Schedule, now: datetime, subscribed_at: datetime | None) -> Period | None:
+    """The latest calendar period due by `now`; None if instant or not yet due since joining."""
+    if schedule.frequency == "instant":
+        return None
+    tz = ZoneInfo(schedule.timezone)
+    local = now.astimezone(tz)
+    day = local.date()
+    if schedule.frequency == "weekly":
+        day -= timedelta(days=(day.weekday() - schedule.weekday) % 7)
+        step = timedelta(days=7)
+    else:
+        step = timedelta(days=1)
+    due = local_time(day, schedule.at, tz)
+    if due > now:
+        day -= step
+        due = local_time(day, schedule.at, tz)
+    if subscribed_at is not None and due <= subscribed_at:
+        return None  # their first period is still ahead
+    prefix = "w" if schedule.frequency == "weekly" else "d"
+    return Period(f"{prefix}:{day.isoformat()}", due)
+
+
+def local_time(day: date, at: time, tz: ZoneInfo) -> datetime:
+    """`at` on `day` in `tz`. With fold=0 (PEP 495) a wall time skipped by a DST jump
+    lands after the jump (02:30 on spring-forward day is 03:30 new time) and a repeated
+    one on its first occurrence."""
+    return datetime.combine(day, at, tzinfo=tz).replace(fold=0)
+
+
+def batch_key(kind: str, first_delivery_id: int) -> str:
+    """Key of an instant alert ("i") or a forced send ("m") carrying deliveries from this id."""
+    return f"{kind}:{first_delivery_id}"
+
+
+def digest_key(subscriber: Subscriber, first_delivery_id: int, now: datetime,
+               force: bool = False) -> str | None:
+    """The period a subscriber's waiting deliveries go into now; None if not due yet."""
+    if force:
+        return batch_key("m", first_delivery_id)
+    if subscriber.schedule.frequency == "instant":
+        return batch_key("i", first_delivery_id)
+    period = due_period(subscriber.schedule, now, subscriber.created_at)
+    return None if period is None else period.key

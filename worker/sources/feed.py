@@ -1,0 +1,75 @@
+"""RSS and Atom bodies → Items, with feedparser over bytes (it never does the HTTP)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import feedparser
+
+from worker.dates import from_struct, parse_date
+from worker.districts import Gazetteer
+from worker.errors import ParseError
+from worker.models import Item, Source
+from worker.normalize import canonical_url, content_fingerprint, html_to_text
+
+# A feed listing more than this is broken or hostile; the newest come first anyway.
+MAX_ENTRIES = 1000
+
+
+def parse_feed(
+    source: Source, body: bytes, url: str, content_type: str, gazetteer: Gazetteer,
+    now: datetime,
+) -> list[Item]:
+    """Items of an RSS/Atom body; ParseError naming the source if it is not a feed."""
+    headers = {"content-location": url}
+    if content_type:
+        headers["content-type"] = content_type
+    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False,
+                              resolve_relative_uris=False)
+    if not parsed.entries:
+        if parsed.get("bozo"):
+            raise ParseError(source.id, url, f"not a readable feed: {parsed.bozo_exception}")
+        if not parsed.get("version"):
+            raise ParseError(source.id, url, "not an RSS or Atom feed")
+    items = []
+    for entry in parsed.entries[:MAX_ENTRIES]:
+        item = _item(source, entry, url, gazetteer, now)
+        if item is not None:
+            items.append(item)
+    return items
+
+
+def _item(
+    source: Source, entry: Any, base_url: str, gazetteer: Gazetteer, now: datetime
+) -> Item | None:
+    title = html_to_text(entry.get("title", ""))
+    link = canonical_url(entry.get("link", ""), base=base_url)
+    if not title or not link:
+        return None  # nothing to show or nothing to link to: not an item a reader can use
+    summary = html_to_text(_summary_html(entry))
+    published = (
+        parse_date(entry.get("published") or entry.get("updated"), now)
+        or from_struct(entry.get("published_parsed") or entry.get("updated_parsed"))
+        or now
+    )
+    return Item(
+        source_id=source.id,
+        guid=str(entry.get("id") or link)[:500],
+        url=link,
+        title=title[:500],
+        summary=summary[:5000],
+        published=published,
+        category=source.category,
+        districts=gazetteer.tag(title, summary, source.district),
+        fingerprint=content_fingerprint(title, link),
+    )
+
+
+def _summary_html(entry: Any) -> str:
+    if entry.get("summary"):
+        return str(entry["summary"])
+    for content in entry.get("content", []):
+        if content.get("value"):
+            return str(content["value"])
+    return ""

@@ -1,0 +1,152 @@
+"""The only HTTP code: conditional GET, timeouts, a size cap, a per-host limit."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import TracebackType
+from urllib.parse import urlsplit
+
+import httpx
+
+from worker.config import FetchSettings
+from worker.errors import PermanentFetchError, TransientFetchError
+from worker.models import Source, Validators
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """A 200 with its body, or a 304 (body None) meaning nothing changed."""
+
+    url: str
+    status: int
+    body: bytes | None
+    content_type: str
+    validators: Validators = field(default_factory=Validators)
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+class Fetcher:
+    """One httpx client for a poll cycle; use as `async with Fetcher(settings) as f`."""
+
+    def __init__(
+        self, settings: FetchSettings, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self._settings = settings
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.timeout_seconds),
+            follow_redirects=True,
+            max_redirects=settings.max_redirects,
+            headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+            transport=transport,
+        )
+        self._per_host: defaultdict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(settings.per_host)
+        )
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._client.aclose()
+
+    async def fetch(self, source: Source, validators: Validators) -> FetchResult:
+        """GET the source; TransientFetchError / PermanentFetchError naming it if it fails."""
+        host = urlsplit(source.url).hostname or ""
+        async with self._per_host[host]:
+            try:
+                # The whole exchange is bounded, so a slow-drip body cannot hold us.
+                async with asyncio.timeout(self._settings.timeout_seconds * 2):
+                    return await self._get(source, validators)
+            except (TimeoutError, httpx.TimeoutException):
+                raise TransientFetchError(
+                    source.id, source.url,
+                    f"timed out after {self._settings.timeout_seconds:g}s",
+                ) from None
+            except httpx.TooManyRedirects as e:
+                raise PermanentFetchError(source.id, source.url, f"redirect loop: {e}") from e
+            except httpx.TransportError as e:
+                reason = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+                raise TransientFetchError(source.id, source.url, reason) from e
+
+    async def _get(self, source: Source, validators: Validators) -> FetchResult:
+        request = self._client.build_request(
+            "GET", source.url, headers=conditional_headers(validators)
+        )
+        response = await self._client.send(request, stream=True)
+        try:
+            _raise_for_status(source, response)
+            body = None if response.status_code == 304 else await self._read_capped(
+                source, response
+            )
+        finally:
+            await response.aclose()
+        return FetchResult(
+            url=str(response.url),
+            status=response.status_code,
+            body=body,
+            content_type=response.headers.get("content-type", ""),
+            validators=Validators(
+                response.headers.get("etag") or validators.etag,
+                response.headers.get("last-modified") or validators.last_modified,
+            ),
+        )
+
+    async def _read_capped(self, source: Source, response: httpx.Response) -> bytes:
+        cap = self._settings.max_bytes
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > cap:
+                raise PermanentFetchError(
+                    source.id, source.url, f"body larger than the {cap}-byte cap"
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def conditional_headers(validators: Validators) -> dict[str, str]:
+    out = {}
+    if validators.etag:
+        out["If-None-Match"] = validators.etag
+    if validators.last_modified:
+        out["If-Modified-Since"] = validators.last_modified
+    return out
+
+
+def _raise_for_status(source: Source, response: httpx.Response) -> None:
+    status = response.status_code
+    if status < 400 or status == 304:
+        return
+    reason = f"HTTP {status} {response.reason_phrase}".strip()
+    if status == 429 or status >= 500:
+        raise TransientFetchError(
+            source.id, source.url, reason, retry_after(response.headers.get("retry-after"))
+        )
+    raise PermanentFetchError(source.id, source.url, reason)
+
+
+def retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delay-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

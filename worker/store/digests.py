@@ -1,0 +1,185 @@
+"""Deliveries (subscriber × item) and digests (subscriber × period) with their state.
+
+A digest goes pending → sending → sent | failed. Sending is a lease: a digest left in
+`sending` longer than the lease (its worker died) is claimed again, so nothing is lost.
+Only the deliveries a digest actually carried are marked delivered with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from worker.models import Entry, Match, Subscriber
+from worker.store import items as item_rows
+from worker.store import subscribers as subscriber_rows
+from worker.store.db import insert_ignoring_conflicts
+from worker.store.tables import deliveries, digests, items, subscribers
+
+
+@dataclass(frozen=True)
+class DigestContents:
+    id: int
+    subscriber: Subscriber
+    period_key: str
+    created_at: datetime
+    entries: tuple[Entry, ...]
+
+
+def add_matches(conn: Connection, matches: Sequence[Match], now: datetime) -> None:
+    """Record what each subscriber should get; a pair already recorded is left alone."""
+    if not matches:
+        return
+    conn.execute(
+        insert_ignoring_conflicts(conn, deliveries),
+        [
+            {"subscriber_id": m.subscriber_id, "item_id": m.item_id,
+             "keywords": list(m.keywords), "districts": list(m.districts), "created_at": now}
+            for m in matches
+        ],
+    )
+
+
+def waiting(conn: Connection, email: str | None = None) -> list[tuple[Subscriber, int]]:
+    """Active subscribers with deliveries in no digest yet, with the first such delivery id."""
+    query = (
+        sa.select(subscribers, sa.func.min(deliveries.c.id).label("first_delivery"))
+        .join(deliveries, deliveries.c.subscriber_id == subscribers.c.id)
+        .where(deliveries.c.digest_id.is_(None), deliveries.c.delivered_at.is_(None),
+               subscribers.c.status == "active")
+        .group_by(*subscribers.c)
+        .order_by(subscribers.c.id)
+    )
+    if email is not None:
+        query = query.where(subscribers.c.email == email.lower())
+    return [(subscriber_rows.from_row(r), r.first_delivery) for r in conn.execute(query)]
+
+
+def open_digest(conn: Connection, subscriber_id: int, period_key: str, now: datetime) -> int | None:
+    """The pending digest for this period with every waiting delivery attached to it.
+
+    None when the period's digest has already been claimed or sent: what waits goes
+    in the next period's.
+    """
+    conn.execute(insert_ignoring_conflicts(conn, digests).values(
+        subscriber_id=subscriber_id, period_key=period_key, state="pending", created_at=now,
+    ))
+    # Lock the row so a concurrent claim cannot start sending while we attach.
+    row = conn.execute(
+        sa.select(digests.c.id, digests.c.state)
+        .where(digests.c.subscriber_id == subscriber_id, digests.c.period_key == period_key)
+        .with_for_update()
+    ).one()
+    if row.state != "pending":
+        return None
+    conn.execute(
+        deliveries.update()
+        .where(deliveries.c.subscriber_id == subscriber_id, deliveries.c.digest_id.is_(None),
+               deliveries.c.delivered_at.is_(None))
+        .values(digest_id=row.id)
+    )
+    return int(row.id)
+
+
+def sendable(
+    conn: Connection, now: datetime, lease: timedelta, email: str | None = None
+) -> list[int]:
+    """Digests to send: pending ones and those whose sender's lease ran out."""
+    query = sa.select(digests.c.id).where(_claimable(now, lease)).order_by(digests.c.id)
+    if email is not None:
+        query = query.join(subscribers, subscribers.c.id == digests.c.subscriber_id).where(
+            subscribers.c.email == email.lower()
+        )
+    return list(conn.scalars(query))
+
+
+def claim(conn: Connection, digest_id: int, now: datetime, lease: timedelta) -> bool:
+    """Take the digest for sending; False if another worker has it or it is done."""
+    result = conn.execute(
+        digests.update()
+        .where(digests.c.id == digest_id, _claimable(now, lease))
+        .values(state="sending", claimed_at=now, attempts=digests.c.attempts + 1)
+    )
+    return result.rowcount == 1
+
+
+def _claimable(now: datetime, lease: timedelta) -> sa.ColumnElement[bool]:
+    return sa.or_(
+        digests.c.state == "pending",
+        sa.and_(digests.c.state == "sending", digests.c.claimed_at < now - lease),
+    )
+
+
+def contents(conn: Connection, digest_id: int) -> DigestContents:
+    digest = conn.execute(sa.select(digests).where(digests.c.id == digest_id)).one()
+    subscriber = subscriber_rows.by_id(conn, digest.subscriber_id)
+    assert subscriber is not None  # the foreign key cascades deletes
+    entries = _entries(conn, deliveries.c.digest_id == digest_id)
+    return DigestContents(
+        digest.id, subscriber, digest.period_key, digest.created_at, tuple(entries)
+    )
+
+
+def mark_sent(
+    conn: Connection, digest_id: int, delivery_ids: Collection[int], now: datetime
+) -> None:
+    """Sent, in one transaction with the deliveries it carried; any others wait for the next."""
+    conn.execute(digests.update().where(digests.c.id == digest_id)
+                 .values(state="sent", sent_at=now, last_error=None))
+    conn.execute(deliveries.update()
+                 .where(deliveries.c.id.in_(list(delivery_ids)))
+                 .values(delivered_at=now))
+    conn.execute(deliveries.update()
+                 .where(deliveries.c.digest_id == digest_id, deliveries.c.delivered_at.is_(None))
+                 .values(digest_id=None))
+
+
+def release(conn: Connection, digest_id: int, error: str) -> None:
+    """A transient failure: back to pending for the next attempt."""
+    conn.execute(digests.update().where(digests.c.id == digest_id)
+                 .values(state="pending", claimed_at=None, last_error=error[:2000]))
+
+
+def mark_failed(conn: Connection, digest_id: int, error: str) -> None:
+    """A permanent failure (the address was rejected): never retried."""
+    conn.execute(digests.update().where(digests.c.id == digest_id)
+                 .values(state="failed", last_error=error[:2000]))
+
+
+def discard(conn: Connection, digest_id: int) -> None:
+    """An empty digest is not sent; the row goes so the period stays open."""
+    conn.execute(digests.delete().where(digests.c.id == digest_id))
+
+
+def undelivered(conn: Connection, subscriber_id: int) -> list[Entry]:
+    """What the subscriber's next mail would carry: matched, not yet delivered."""
+    in_failed_digest = deliveries.c.digest_id.in_(
+        sa.select(digests.c.id).where(digests.c.state == "failed")
+    )
+    return _entries(
+        conn, deliveries.c.subscriber_id == subscriber_id, sa.not_(in_failed_digest)
+    )
+
+
+def _entries(conn: Connection, *where: sa.ColumnElement[bool]) -> list[Entry]:
+    rows = conn.execute(
+        sa.select(deliveries.c.id.label("delivery_id"), deliveries.c.keywords.label("kw"),
+                  deliveries.c.districts.label("matched_districts"), items)
+        .join(items, items.c.id == deliveries.c.item_id)
+        .where(deliveries.c.delivered_at.is_(None), *where)
+        .order_by(deliveries.c.id)
+    )
+    return [Entry(r.delivery_id, item_rows.from_row(r), tuple(r.kw),
+                  tuple(r.matched_districts)) for r in rows]
+
+
+def state_counts(conn: Connection, since: datetime) -> dict[str, int]:
+    rows = conn.execute(
+        sa.select(digests.c.state, sa.func.count())
+        .where(digests.c.created_at >= since).group_by(digests.c.state)
+    )
+    return {state: n for state, n in rows}

@@ -1,0 +1,83 @@
+"""Source rows: caching validators and error state per source."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from worker.models import Source, Validators
+from worker.store.tables import items, sources
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    id: str
+    url: str
+    last_success_at: datetime | None
+    last_error: str | None
+    failure_streak: int
+    items_stored: int
+
+
+def sync(conn: Connection, configured: Sequence[Source]) -> None:
+    """Make sure every configured source has a row; a changed URL forgets its validators."""
+    existing = {r.id: r.url for r in conn.execute(sa.select(sources.c.id, sources.c.url))}
+    for source in configured:
+        if source.id not in existing:
+            conn.execute(sources.insert().values(id=source.id, name=source.name, url=source.url))
+        elif existing[source.id] != source.url:
+            conn.execute(
+                sources.update().where(sources.c.id == source.id)
+                .values(name=source.name, url=source.url, etag=None, last_modified=None)
+            )
+
+
+def validators(conn: Connection, source_id: str) -> Validators:
+    row = conn.execute(
+        sa.select(sources.c.etag, sources.c.last_modified).where(sources.c.id == source_id)
+    ).first()
+    return Validators() if row is None else Validators(row.etag, row.last_modified)
+
+
+def record_success(
+    conn: Connection, source_id: str, validators: Validators, now: datetime
+) -> None:
+    conn.execute(
+        sources.update().where(sources.c.id == source_id).values(
+            etag=validators.etag, last_modified=validators.last_modified,
+            last_polled_at=now, last_success_at=now, last_error=None, failure_streak=0,
+        )
+    )
+
+
+def record_failure(conn: Connection, source_id: str, error: str, now: datetime) -> int:
+    """Record the error; returns the failure streak including this one."""
+    conn.execute(
+        sources.update().where(sources.c.id == source_id).values(
+            last_polled_at=now, last_error=error[:2000],
+            failure_streak=sources.c.failure_streak + 1,
+        )
+    )
+    return int(conn.execute(
+        sa.select(sources.c.failure_streak).where(sources.c.id == source_id)
+    ).scalar_one())
+
+
+def statuses(conn: Connection) -> list[SourceStatus]:
+    counts = (
+        sa.select(items.c.source_id, sa.func.count().label("n"))
+        .group_by(items.c.source_id).subquery()
+    )
+    query = (
+        sa.select(sources, sa.func.coalesce(counts.c.n, 0).label("n"))
+        .outerjoin(counts, counts.c.source_id == sources.c.id)
+        .order_by(sources.c.id)
+    )
+    return [
+        SourceStatus(r.id, r.url, r.last_success_at, r.last_error, r.failure_streak, r.n)
+        for r in conn.execute(query)
+    ]

@@ -1,0 +1,105 @@
+"""Subscriber rows."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from worker.models import Schedule, Subscriber
+from worker.store.tables import subscribers
+
+
+def save(conn: Connection, subscriber: Subscriber, now: datetime) -> tuple[Subscriber, bool]:
+    """Insert, or update the rules of the same address; returns (stored, created).
+
+    An existing row keeps its status: an import never re-subscribes someone who left.
+    """
+    email = subscriber.email.lower()
+    values = _values(subscriber)
+    existing = by_email(conn, email)
+    if existing is None:
+        new_id = conn.execute(
+            subscribers.insert().values(email=email, created_at=now, updated_at=now, **values)
+            .returning(subscribers.c.id)
+        ).scalar_one()
+        created = True
+    else:
+        new_id = existing.id
+        conn.execute(
+            subscribers.update().where(subscribers.c.id == new_id)
+            .values(updated_at=now, **values)
+        )
+        created = False
+    stored = by_email(conn, email)
+    assert stored is not None and stored.id == new_id
+    return stored, created
+
+
+def by_email(conn: Connection, email: str) -> Subscriber | None:
+    row = conn.execute(
+        sa.select(subscribers).where(subscribers.c.email == email.strip().lower())
+    ).first()
+    return None if row is None else from_row(row)
+
+
+def by_id(conn: Connection, subscriber_id: int) -> Subscriber | None:
+    row = conn.execute(sa.select(subscribers).where(subscribers.c.id == subscriber_id)).first()
+    return None if row is None else from_row(row)
+
+
+def listing(conn: Connection, active_only: bool = False) -> list[Subscriber]:
+    query = sa.select(subscribers).order_by(subscribers.c.email)
+    if active_only:
+        query = query.where(subscribers.c.status == "active")
+    return [from_row(r) for r in conn.execute(query)]
+
+
+def remove(conn: Connection, email: str) -> bool:
+    """Delete the subscriber with their pending deliveries and digests."""
+    result = conn.execute(subscribers.delete().where(subscribers.c.email == email.lower()))
+    return result.rowcount > 0
+
+
+def record_hard_bounce(conn: Connection, subscriber_id: int, suspend_after: int) -> bool:
+    """Count a permanent rejection; suspend at the limit. True if now suspended."""
+    conn.execute(
+        subscribers.update().where(subscribers.c.id == subscriber_id)
+        .values(hard_bounces=subscribers.c.hard_bounces + 1)
+    )
+    conn.execute(
+        subscribers.update()
+        .where(subscribers.c.id == subscriber_id,
+               subscribers.c.hard_bounces >= suspend_after,
+               subscribers.c.status == "active")
+        .values(status="suspended")
+    )
+    status = conn.scalar(sa.select(subscribers.c.status).where(subscribers.c.id == subscriber_id))
+    return status == "suspended"
+
+
+def _values(s: Subscriber) -> dict[str, Any]:
+    return {
+        "name": s.name,
+        "districts": list(s.districts),
+        "categories": list(s.categories),
+        "keywords": list(s.keywords),
+        "exclude": list(s.exclude),
+        "frequency": s.schedule.frequency,
+        "send_at": s.schedule.at.strftime("%H:%M"),
+        "weekday": s.schedule.weekday,
+        "timezone": s.schedule.timezone,
+    }
+
+
+def from_row(row: Any) -> Subscriber:
+    return Subscriber(
+        email=row.email, name=row.name, districts=tuple(row.districts),
+        categories=tuple(row.categories), keywords=tuple(row.keywords),
+        exclude=tuple(row.exclude),
+        schedule=Schedule(row.frequency, time.fromisoformat(row.send_at), row.weekday,
+                          row.timezone),
+        id=row.id, status=row.status, created_at=row.created_at,
+    )

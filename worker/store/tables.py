@@ -1,0 +1,115 @@
+"""Table definitions; the migrations in store/migrations must produce exactly these."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC out; stored as naive UTC so SQLite and PostgreSQL agree."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass an aware one")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+sources = sa.Table(
+    "sources", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
+    sa.Column("last_polled_at", UTCDateTime),
+    sa.Column("last_success_at", UTCDateTime),
+    sa.Column("last_error", sa.Text),
+    sa.Column("failure_streak", sa.Integer, nullable=False, server_default="0"),
+)
+
+items = sa.Table(
+    "items", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("source_id", sa.String(64), sa.ForeignKey("sources.id"), nullable=False),
+    sa.Column("guid", sa.String(500), nullable=False),
+    sa.Column("url", sa.Text, nullable=False, unique=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False, unique=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("published_at", UTCDateTime, nullable=False),
+    sa.Column("category", sa.String(16), nullable=False),
+    sa.Column("districts", sa.JSON, nullable=False),  # [[name, [origins…]], …]
+    sa.Column("first_seen_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("source_id", "guid"),
+)
+
+subscribers = sa.Table(
+    "subscribers", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("email", sa.String(320), nullable=False, unique=True),  # stored lower-case
+    sa.Column("name", sa.Text, nullable=False, server_default=""),
+    sa.Column("districts", sa.JSON, nullable=False),
+    sa.Column("categories", sa.JSON, nullable=False),
+    sa.Column("keywords", sa.JSON, nullable=False),
+    sa.Column("exclude", sa.JSON, nullable=False),
+    sa.Column("frequency", sa.String(16), nullable=False),
+    sa.Column("send_at", sa.String(5), nullable=False),  # HH:MM local
+    sa.Column("weekday", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, server_default="active"),
+    sa.Column("hard_bounces", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+digests = sa.Table(
+    "digests", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("subscriber_id", sa.Integer,
+              sa.ForeignKey("subscribers.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("period_key", sa.String(40), nullable=False),
+    # pending → sending → sent | failed; sending past its lease is taken again
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("claimed_at", UTCDateTime),
+    sa.Column("sent_at", UTCDateTime),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text),
+    sa.UniqueConstraint("subscriber_id", "period_key"),
+)
+
+deliveries = sa.Table(
+    "deliveries", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("subscriber_id", sa.Integer,
+              sa.ForeignKey("subscribers.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id"), nullable=False),
+    sa.Column("keywords", sa.JSON, nullable=False),
+    sa.Column("districts", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("digest_id", sa.Integer, sa.ForeignKey("digests.id", ondelete="SET NULL"),
+              index=True),
+    sa.Column("delivered_at", UTCDateTime),
+    sa.UniqueConstraint("subscriber_id", "item_id"),
+)

@@ -1,0 +1,227 @@
+"""Subscriber files (YAML or CSV) → Subscribers, each bad row reported with where and why.
+
+Pure: text in, (subscribers, errors) out. A bad row never stops the good ones.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator, Mapping
+from datetime import time
+from typing import Any, cast, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from email_validator import EmailNotValidError, validate_email
+
+from worker.districts import Gazetteer
+from worker.errors import SubscriberError
+from worker.models import Category, Frequency, Schedule, Subscriber
+from worker.normalize import clean_text
+
+FIELDS = ("email", "name", "districts", "categories", "keywords", "exclude",
+          "frequency", "send_at", "timezone")
+_SPLIT = re.compile(r"[,，、;；|]")
+_CATEGORY_NAMES = {"project": "project", "projects": "project", "招商项目": "project",
+                   "项目": "project", "policy": "policy", "policies": "policy",
+                   "优惠政策": "policy", "政策": "policy"}
+_FREQUENCY_NAMES = {"instant": "instant", "即时": "instant", "daily": "daily", "每日": "daily",
+                    "每天": "daily", "weekly": "weekly", "每周": "weekly"}
+_DAYS = {name: i for i, names in enumerate((
+    ("mon", "monday", "周一", "星期一"), ("tue", "tuesday", "周二", "星期二"),
+    ("wed", "wednesday", "周三", "星期三"), ("thu", "thursday", "周四", "星期四"),
+    ("fri", "friday", "周五", "星期五"), ("sat", "saturday", "周六", "星期六"),
+    ("sun", "sunday", "周日", "星期日", "周天"),
+)) for name in names}
+MAX_TERMS = 100
+MAX_TERM_CHARS = 50
+
+
+def read_subscribers(
+    text: str, filename: str, gazetteer: Gazetteer
+) -> tuple[list[Subscriber], list[SubscriberError]]:
+    """Every valid row, and one SubscriberError per invalid one."""
+    good: list[Subscriber] = []
+    bad: list[SubscriberError] = []
+    first_seen: dict[str, str] = {}
+    try:
+        rows = list(_csv_rows(text, filename) if filename.lower().endswith(".csv")
+                    else _yaml_rows(text, filename))
+    except SubscriberError as e:
+        return [], [e]
+    for where, row in rows:
+        if isinstance(row, str):
+            bad.append(SubscriberError(where, row))
+            continue
+        try:
+            subscriber = parse_row(row, where, gazetteer)
+        except SubscriberError as e:
+            bad.append(e)
+            continue
+        if subscriber.email in first_seen:
+            bad.append(SubscriberError(
+                where, f"{subscriber.email} already appears at {first_seen[subscriber.email]}"
+            ))
+            continue
+        first_seen[subscriber.email] = where
+        good.append(subscriber)
+    return good, bad
+
+
+def parse_row(row: Mapping[str, Any], where: str, gazetteer: Gazetteer) -> Subscriber:
+    """One subscriber record; SubscriberError naming the field and what was expected."""
+    unknown = sorted(set(row) - set(FIELDS))
+    if unknown:
+        raise SubscriberError(where, f"unknown field(s) {', '.join(unknown)}; "
+                                     f"expected {', '.join(FIELDS)}")
+    frequency = _one_of(row.get("frequency") or "weekly", _FREQUENCY_NAMES, where, "frequency")
+    weekday, at = _send_at(row.get("send_at"), frequency, where)
+    return Subscriber(
+        email=_email(row.get("email"), where),
+        name=_name(row.get("name"), where),
+        districts=_districts(row.get("districts"), where, gazetteer),
+        categories=tuple(dict.fromkeys(
+            cast(Category, _one_of(c, _CATEGORY_NAMES, where, "categories"))
+            for c in _terms(row, "categories")
+        )),
+        keywords=_checked_terms(row, "keywords", where),
+        exclude=_checked_terms(row, "exclude", where),
+        schedule=Schedule(cast(Frequency, frequency), at, weekday,
+                          _timezone(row.get("timezone"), where)),
+    )
+
+
+def _email(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise SubscriberError(where, "email: missing")
+    try:
+        checked = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as e:
+        raise SubscriberError(where, f"email: {value.strip()!r} is not valid: {e}") from None
+    return checked.normalized.lower()
+
+
+def _name(value: Any, where: str) -> str:
+    name = clean_text(str(value)) if value is not None else ""
+    if len(name) > 100:
+        raise SubscriberError(where, "name: longer than 100 characters")
+    return name
+
+
+def _terms(row: Mapping[str, Any], field: str) -> list[str]:
+    value = row.get(field)
+    if value is None or value == "":
+        return []
+    parts = value if isinstance(value, list) else _SPLIT.split(str(value))
+    return [t for t in (clean_text(str(p)) for p in parts) if t]
+
+
+def _checked_terms(row: Mapping[str, Any], field: str, where: str) -> tuple[str, ...]:
+    terms = _terms(row, field)
+    if len(terms) > MAX_TERMS:
+        raise SubscriberError(where, f"{field}: {len(terms)} terms, at most {MAX_TERMS}")
+    for term in terms:
+        if len(term) > MAX_TERM_CHARS:
+            raise SubscriberError(where, f"{field}: {term[:20]!r}… is longer than "
+                                         f"{MAX_TERM_CHARS} characters")
+    return tuple(dict.fromkeys(terms))
+
+
+def _districts(value: Any, where: str, gazetteer: Gazetteer) -> tuple[str, ...]:
+    out = []
+    for name in _terms({"d": value}, "d"):
+        district = gazetteer.resolve(name)
+        if district is None:
+            raise SubscriberError(
+                where, f"districts: unknown district {name!r} (expected one of Tianjin's "
+                       "16 districts, e.g. 武清区 or 武清, or a 滨海新区 zone such as 滨海高新区)"
+            )
+        out.append(district)
+    return tuple(dict.fromkeys(out))
+
+
+def _one_of(value: Any, names: Mapping[str, str], where: str, field: str) -> str:
+    key = clean_text(str(value)).lower()
+    if key not in names:
+        expected = ", ".join(sorted(set(names.values())))
+        raise SubscriberError(where, f"{field}: unknown value {value!r} (expected {expected})")
+    return names[key]
+
+
+def _send_at(value: Any, frequency: str, where: str) -> tuple[int, time]:
+    """'mon 09:00' / '周一 9:00' for weekly, '09:00' for daily; defaults Monday 09:00."""
+    text = clean_text(str(value)).lower() if value not in (None, "") else ""
+    weekday = 0
+    parts = text.split()
+    if parts and parts[0] in _DAYS:
+        weekday = _DAYS[parts.pop(0)]
+    elif parts and frequency == "weekly" and not re.match(r"^\d", parts[0]):
+        raise SubscriberError(where, f"send_at: unknown day {parts[0]!r} (expected mon … sun)")
+    clock = parts[0] if parts else "09:00"
+    found = re.fullmatch(r"(\d{1,2}):(\d{2})", clock)
+    if found is None or len(parts) > 1 or int(found[1]) > 23 or int(found[2]) > 59:
+        raise SubscriberError(where, f"send_at: {value!r} is not a time like 'mon 09:00' "
+                                     "(weekly) or '09:00' (daily)")
+    return weekday, time(int(found[1]), int(found[2]))
+
+
+def _timezone(value: Any, where: str) -> str:
+    name = str(value).strip() if value not in (None, "") else "Asia/Shanghai"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SubscriberError(where, f"timezone: unknown timezone {name!r} "
+                                     "(expected an IANA name such as Asia/Shanghai)") from None
+    return name
+
+
+def _csv_rows(text: str, filename: str) -> Iterator[tuple[str, Mapping[str, Any] | str]]:
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))  # Excel writes a BOM
+    if not reader.fieldnames or "email" not in reader.fieldnames:
+        raise SubscriberError(f"{filename}: line 1", "header must name at least an email column")
+    for row in reader:
+        where = f"{filename}: line {reader.line_num}"
+        if None in row:
+            yield where, f"more values than the {len(reader.fieldnames)} header columns"
+        else:
+            yield where, {k: v for k, v in row.items() if v not in (None, "")}
+
+
+class _LineLoader(yaml.SafeLoader):
+    """Keeps the line each mapping starts on, so errors can point at it."""
+
+
+def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    mapping: dict[Any, Any] = loader.construct_mapping(node, deep=True)
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
+
+
+def _yaml_rows(text: str, filename: str) -> Iterator[tuple[str, Mapping[str, Any] | str]]:
+    try:
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 (a SafeLoader subclass)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f"line {mark.line + 1}" if mark else "?"
+        raise SubscriberError(f"{filename}: {line}",
+                              f"YAML syntax error: {getattr(e, 'problem', e)}") from None
+    rows = data.get("subscribers") if isinstance(data, dict) else data
+    if not isinstance(rows, list):
+        raise SubscriberError(filename, "expected a list under 'subscribers:'")
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            yield f"{filename}: subscribers[{i}]", f"expected a mapping with email: …, got {row!r}"
+            continue
+        line = row.pop("__line__", "?")
+        yield f"{filename}: line {line} (subscribers[{i}])", {
+            k: v for k, v in row.items() if isinstance(k, str)
+        }
+
+
+assert set(get_args(Category)) == set(_CATEGORY_NAMES.values())
+assert set(get_args(Frequency)) == set(_FREQUENCY_NAMES.values())
