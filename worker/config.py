@@ -211,10 +211,7 @@ def _describe(error: ValidationError, path: Path, origin: Mapping[tuple[str, ...
         key = "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in loc).lstrip(".")
         where = origin.get(loc, str(path))
         shown = "" if problem["type"] == "missing" else f" (got {problem['input']!r})"
-        if problem["type"] == "extra_forbidden":
-            message = "unknown key"
-        else:
-            message = problem["msg"]
+        message = "unknown key" if problem["type"] == "extra_forbidden" else problem["msg"]
         if "password" in key or "secret" in key:
             shown = ""  # never echo secrets
         lines.append(f"{where}: {key or '(top level)'}: {message}{shown}")

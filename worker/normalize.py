@@ -22,16 +22,24 @@ _TRACKING_PARAM = re.compile(r"^(utm_|spm$|from$|share)", re.IGNORECASE)
 MIN_TITLE_KEY_FOR_DEDUPE = 8
 
 
+# Full-width Latin letters and digits (ＡＩ, ２０２５) read as ASCII; Chinese full-width
+# punctuation (，：【】) is left alone for display.
+_FULLWIDTH_ALNUM = {
+    code: code - 0xFEE0
+    for code in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)]
+}
+
+
 def clean_text(text: str) -> str:
-    """NFKC (ＡＩ → AI, full-width digits), drop control characters, fold whitespace."""
-    text = unicodedata.normalize("NFKC", text)
+    """Display form: NFC, ＡＩ → AI, no control characters, whitespace folded."""
+    text = unicodedata.normalize("NFC", text).translate(_FULLWIDTH_ALNUM)
     text = _CONTROL.sub("", text)
     return _WS.sub(" ", text).strip()
 
 
 def fold(text: str) -> str:
-    """The form keywords and text are compared in: clean, then case-folded."""
-    return clean_text(text).casefold()
+    """Comparison form for keywords and dedupe: NFKC (all full-width forms), case-folded."""
+    return unicodedata.normalize("NFKC", clean_text(text)).casefold()
 
 
 def html_to_text(fragment: str) -> str:

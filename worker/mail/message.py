@@ -5,12 +5,29 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
+from email.headerregistry import Address, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import SMTP, Policy
 from email.utils import format_datetime, parseaddr
 
 from worker.digest.render import Rendered
+
+
+class _UrlListHeader(UnstructuredHeader):
+    """List-Unsubscribe: URLs must reach the client as written (RFC 2369), but the SMTP
+    policy turns any token longer than a line into an RFC 2047 encoded-word. Fold only
+    between the URLs, never encode (lines stay under RFC 5322's 998-character limit)."""
+
+    name: str  # HeaderRegistry mixes in BaseHeader, which sets it
+
+    def fold(self, *, policy: Policy) -> str:
+        linesep = policy.linesep
+        return f"{self.name}: " + f",{linesep} ".join(str(self).split(", ")) + linesep
+
+
+_REGISTRY = HeaderRegistry()
+_REGISTRY.map_to_type("list-unsubscribe", _UrlListHeader)  # type: ignore[arg-type]
+POLICY = SMTP.clone(header_factory=_REGISTRY)
 
 
 @dataclass(frozen=True)
@@ -34,7 +51,7 @@ def message_id(digest_key: str, sender: str) -> str:
 
 def build_message(rendered: Rendered, envelope: Envelope, now: datetime) -> EmailMessage:
     """multipart/alternative (text, then HTML) with list and one-click unsubscribe headers."""
-    message = EmailMessage(policy=SMTP)
+    message = EmailMessage(policy=POLICY)
     message["Subject"] = rendered.subject
     message["From"] = envelope.sender
     message["To"] = Address(display_name=envelope.recipient_name, addr_spec=envelope.recipient)
