@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,12 +14,17 @@ from typing import Any, ClassVar
 from worker.resources import demo_dir
 
 
+PREFERRED_PORT = 8711
+
+
 class _SiteHandler(SimpleHTTPRequestHandler):
-    extensions_map: ClassVar[dict[str, str]] = {
-        **SimpleHTTPRequestHandler.extensions_map,
+    _FEED_TYPES: ClassVar[dict[str, str]] = {
         ".xml": "application/rss+xml; charset=utf-8",
         ".atom": "application/atom+xml; charset=utf-8",
     }
+
+    def guess_type(self, path: str | os.PathLike[str]) -> str:
+        return self._FEED_TYPES.get(Path(path).suffix) or super().guess_type(path)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the demo prints its own summary
@@ -28,7 +34,11 @@ class _SiteHandler(SimpleHTTPRequestHandler):
 def serve_sample_site() -> Iterator[str]:
     """Serve the bundled feeds on 127.0.0.1 (a free port); yields the base URL."""
     handler = partial(_SiteHandler, directory=str(demo_dir() / "site"))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    try:
+        # A stable port keeps the feed URLs stable, so a second run gets 304 Not Modified.
+        server = ThreadingHTTPServer(("127.0.0.1", PREFERRED_PORT), handler)
+    except OSError:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, name="demo-site", daemon=True)
     thread.start()
     try:
