@@ -1,0 +1,60 @@
+"""Shared fixtures: the store on SQLite and PostgreSQL, loopback HTTP and SMTP servers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.feedserver import FeedServer, serve_feeds
+from tests.services import POSTGRES_ADMIN_URL, require
+from tests.smtpserver import SmtpServer, serve_smtp
+from worker.districts import Gazetteer
+
+NOW = datetime(2025, 7, 28, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai
+
+
+@pytest.fixture(scope="session")
+def gazetteer() -> Gazetteer:
+    return Gazetteer.tianjin()
+
+
+@pytest.fixture
+def now() -> datetime:
+    return NOW
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'radar.db'}"
+        return
+    require("postgresql", 5432)
+    name = f"radar_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield str(sa.engine.make_url(POSTGRES_ADMIN_URL).set(database=name)
+                  .render_as_string(hide_password=False))
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    with serve_feeds() as server:
+        yield server
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    with serve_smtp() as server:
+        yield server

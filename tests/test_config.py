@@ -1,0 +1,89 @@
+from pathlib import Path
+
+import pytest
+
+from worker.config import load_settings, load_sources
+from worker.districts import Gazetteer
+from worker.errors import ConfigError
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_packaged_defaults_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no ./config here: the packaged default is used
+    settings = load_settings(None, {})
+    assert settings.mail.backend == "folder"
+    assert settings.config_file is not None and settings.config_file.name == "radar.yaml"
+    assert load_sources(settings.sources_file, Gazetteer.tianjin())
+
+
+def test_environment_overrides_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "radar.yaml", "mail:\n  smtp:\n    port: 25\n")
+    settings = load_settings(path, {
+        "DATABASE_URL": "postgresql://radar@db/radar", "SMTP_HOST": "mail.test",
+        "SMTP_PORT": "2525", "SMTP_STARTTLS": "true", "SMTP_PASSWORD": "s3cret",
+        "MAIL_BACKEND": "smtp", "MAIL_FROM": "Radar <r@t.test>", "RADAR_SECRET_KEY": "k" * 32,
+    })
+    assert settings.database_url == "postgresql://radar@db/radar"
+    assert (settings.mail.smtp.host, settings.mail.smtp.port) == ("mail.test", 2525)
+    assert settings.mail.smtp.starttls is True
+    assert settings.mail.smtp.password is not None
+    assert settings.mail.smtp.password.get_secret_value() == "s3cret"
+    assert "s3cret" not in repr(settings)
+    assert settings.mail.sender == "Radar <r@t.test>"
+
+
+@pytest.mark.parametrize(("text", "env", "message"), [
+    ("mail:\n  smtp:\n    port: lots\n", {}, "radar.yaml: mail.smtp.port: Input should be a valid integer"),
+    ("", {"SMTP_PORT": "lots"}, "environment variable SMTP_PORT: mail.smtp.port"),
+    ("mail:\n  backend: pigeon\n", {}, "mail.backend: Input should be 'smtp' or 'folder'"),
+    ("mial: {}\n", {}, "radar.yaml: mial: unknown key"),
+    ("mail:\n  smtp: {starttls: true, ssl: true}\n", {}, "starttls and ssl are exclusive"),
+    ("mail: [\n", {}, "radar.yaml: line 2, column 1: YAML syntax error"),
+    ("- a list\n", {}, "expected a mapping of settings"),
+    ("mail:\n  backend: smtp\n", {}, "secret_key: set RADAR_SECRET_KEY"),
+    ("mail:\n  smtp:\n    password: 123\n", {}, "mail.smtp.password: Input should be a valid string\n"),
+])
+def test_bad_settings_name_file_key_and_expectation(
+    tmp_path: Path, text: str, env: dict[str, str], message: str
+) -> None:
+    path = write(tmp_path, "radar.yaml", text)
+    with pytest.raises(ConfigError) as raised:
+        load_settings(path, env)
+    assert message.rstrip("\n") in str(raised.value) + "\n"
+    assert "123" not in str(raised.value)  # secrets are never echoed
+
+
+def test_missing_settings_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="nope.yaml: file not found"):
+        load_settings(tmp_path / "nope.yaml", {})
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("sources:\n  - {id: a, name: A, kind: rss, url: 'http://a.test/f', category: news}\n",
+     "sources[0].category: Input should be 'project' or 'policy'"),
+    ("sources:\n  - {id: a, name: A, kind: rss, url: 'ftp://a.test/f', category: project}\n",
+     "sources[0].url: String should match pattern"),
+    ("sources:\n  - {id: a, name: A, kind: rss, url: 'http://a.test/f', category: project,"
+     " district: 上海}\n", "sources[0].district: '上海' is not a Tianjin district"),
+    ("sources:\n  - {id: a, name: A, kind: rss, url: 'http://a.test/f', category: project}\n"
+     "  - {id: a, name: B, kind: rss, url: 'http://b.test/f', category: project}\n",
+     "sources[1].id: duplicate source id 'a'"),
+    ("sources:\n  - {id: a, name: A, kind: rss, category: project}\n", "sources[0].url: Field required"),
+])
+def test_bad_sources_name_the_entry(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, "sources.yaml", text)
+    with pytest.raises(ConfigError) as raised:
+        load_sources(path, Gazetteer.tianjin())
+    assert f"sources.yaml: {message}" in str(raised.value)
+
+
+def test_source_district_short_form_resolves(tmp_path: Path) -> None:
+    path = write(tmp_path, "sources.yaml", "sources:\n  - {id: w, name: W, kind: rss, "
+                 "url: 'http://w.test/f', category: project, district: 武清, interval: 30}\n")
+    [source] = load_sources(path, Gazetteer.tianjin())
+    assert (source.district, source.interval_minutes) == ("武清区", 30)
