@@ -113,8 +113,9 @@ def serve_feeds() -> Iterator[FeedServer]:
     state = FeedServer("")
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     server.daemon_threads = True
+    server.block_on_close = False  # do not wait for /hang to finish
     state.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield state
