@@ -14,7 +14,7 @@ def check_golden(name: str, actual: str) -> None:
         if os.environ.get("CI", "").lower() == "true" and not path.exists():
             raise AssertionError(f"golden file {path} is missing (run UPDATE_GOLDEN=1 make test)")
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
+        path.write_text(actual, encoding="utf-8", newline="")
         return
-    expected = path.read_text(encoding="utf-8")
+    expected = path.read_text(encoding="utf-8", newline="")  # exact, no newline translation
     assert actual == expected, f"{name} differs from its golden file (UPDATE_GOLDEN=1 to accept)"

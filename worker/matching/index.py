@@ -83,7 +83,7 @@ class MatchIndex:
             matches.append(Match(
                 subscriber_id=sid,
                 item_id=item.id,
-                keywords=tuple(t for t in rule.keywords if t in hit_terms),
+                keywords=rule.named(hit_terms),
                 districts=tuple(d for d in item.district_names if d in rule.districts),
             ))
         return matches

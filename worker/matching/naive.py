@@ -28,5 +28,5 @@ def match_each(rules: Sequence[Rule], items: Sequence[Item]) -> list[Match]:
                 continue
             if terms_in(text, rule.exclude):
                 continue
-            out.append(Match(rule.subscriber_id, item.id, keywords, districts))
+            out.append(Match(rule.subscriber_id, item.id, rule.named(keywords), districts))
     return out

@@ -25,22 +25,36 @@ class Rule:
     categories: frozenset[str]
     keywords: tuple[str, ...]  # folded
     exclude: tuple[str, ...]  # folded
+    keyword_names: tuple[str, ...] = ()  # as the subscriber wrote them, parallel to keywords
+
+    def named(self, folded: set[str] | tuple[str, ...]) -> tuple[str, ...]:
+        """The subscriber's own spelling of the keywords that hit, in their order."""
+        return tuple(name for term, name in zip(self.keywords, self.keyword_names, strict=True)
+                     if term in folded)
 
 
 def compile_rule(subscriber: Subscriber, gazetteer: Gazetteer) -> Rule:
     if subscriber.id is None:
         raise ValueError("only stored subscribers (with an id) can be matched")
+    keywords = _terms(subscriber.keywords)
     return Rule(
         subscriber_id=subscriber.id,
         districts=gazetteer.expand(subscriber.districts),
         categories=frozenset(subscriber.categories),
-        keywords=_terms(subscriber.keywords),
-        exclude=_terms(subscriber.exclude),
+        keywords=tuple(keywords),
+        exclude=tuple(_terms(subscriber.exclude)),
+        keyword_names=tuple(keywords.values()),
     )
 
 
-def _terms(terms: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(t for t in (fold(term) for term in terms) if t))
+def _terms(terms: tuple[str, ...]) -> dict[str, str]:
+    """folded term → the first spelling of it the subscriber used."""
+    out: dict[str, str] = {}
+    for term in terms:
+        folded = fold(term)
+        if folded:
+            out.setdefault(folded, term)
+    return out
 
 
 def searchable_text(item: Item) -> str:

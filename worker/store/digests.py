@@ -46,12 +46,17 @@ def add_matches(conn: Connection, matches: Sequence[Match], now: datetime) -> No
 
 def waiting(conn: Connection, email: str | None = None) -> list[tuple[Subscriber, int]]:
     """Active subscribers with deliveries in no digest yet, with the first such delivery id."""
+    first = (
+        sa.select(deliveries.c.subscriber_id,
+                  sa.func.min(deliveries.c.id).label("first_delivery"))
+        .where(deliveries.c.digest_id.is_(None), deliveries.c.delivered_at.is_(None))
+        .group_by(deliveries.c.subscriber_id)
+        .subquery()
+    )
     query = (
-        sa.select(subscribers, sa.func.min(deliveries.c.id).label("first_delivery"))
-        .join(deliveries, deliveries.c.subscriber_id == subscribers.c.id)
-        .where(deliveries.c.digest_id.is_(None), deliveries.c.delivered_at.is_(None),
-               subscribers.c.status == "active")
-        .group_by(*subscribers.c)
+        sa.select(subscribers, first.c.first_delivery)
+        .join(first, first.c.subscriber_id == subscribers.c.id)
+        .where(subscribers.c.status == "active")
         .order_by(subscribers.c.id)
     )
     if email is not None:

@@ -1,0 +1,165 @@
+"""Repository functions on both backends (SQLite file, real PostgreSQL)."""
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.engine import Engine
+
+from worker.dedupe import KnownKeys, unseen
+from worker.models import DistrictTag, Item, Match, Schedule, Subscriber, Validators
+from worker.store import digests, items, sources, subscribers
+from worker.store.db import connect, migrate
+from worker.store.tables import metadata
+
+T0 = datetime(2025, 7, 28, 1, 0, tzinfo=UTC)
+LEASE = timedelta(minutes=15)
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = connect(database_url)
+    migrate(engine)
+    migrate(engine)  # running it again is a no-op
+    yield engine
+    engine.dispose()
+
+
+def an_item(n: int, source_id: str = "src", title: str | None = None) -> Item:
+    return Item(source_id, f"guid-{n}", f"http://t.test/{n}", title or f"第{n}号项目新闻标题足够长",
+                "摘要", T0 - timedelta(hours=n), "project",
+                (DistrictTag("武清区", ("title", "label")),), f"fp-{n}")
+
+
+def seed(engine: Engine, n_items: int = 3) -> tuple[Subscriber, list[Item]]:
+    from worker.models import Source
+    with engine.begin() as conn:
+        sources.sync(conn, [Source("src", "Src", "rss", "http://t.test/f", "project")])
+        stored = items.insert(conn, [an_item(i) for i in range(1, n_items + 1)], T0)
+        sub, created = subscribers.save(conn, Subscriber(
+            "Wang@Example.com", "王", ("武清区",), schedule=Schedule("weekly")), T0)
+    assert created
+    return sub, stored
+
+
+def test_migrations_match_the_table_definitions(engine: Engine) -> None:
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+
+
+def test_items_round_trip_with_aware_times_and_tags(engine: Engine) -> None:
+    _, stored = seed(engine)
+    with engine.connect() as conn:
+        loaded = items.by_ids(conn, [i.id for i in stored if i.id])
+    assert [loaded[i.id] for i in stored if i.id] == stored
+    assert stored[0].published.tzinfo is not None
+
+
+def test_known_keys_and_conflicting_inserts_are_skipped(engine: Engine) -> None:
+    seed(engine)
+    again = an_item(1)
+    republished = replace(an_item(9), fingerprint="fp-2")  # another URL, same story
+    new = an_item(10)
+    batch = [again, republished, new, new]
+    with engine.begin() as conn:
+        fresh = unseen(batch, items.known(conn, KnownKeys.wanted_for(batch)))
+        assert fresh == [new]
+        # Even if another worker stored them meanwhile, inserting is safe:
+        assert [i.guid for i in items.insert(conn, [again, republished, new], T0)] == [
+            "guid-10"]
+
+
+def test_source_error_state(engine: Engine) -> None:
+    seed(engine)
+    with engine.begin() as conn:
+        assert sources.record_failure(conn, "src", "HTTP 500", T0) == 1
+        assert sources.record_failure(conn, "src", "timed out", T0) == 2
+    with engine.begin() as conn:
+        [status] = sources.statuses(conn)
+        assert (status.failure_streak, status.last_error, status.items_stored) == (
+            2, "timed out", 3)
+        sources.record_success(conn, "src", Validators('"e1"', "yesterday"), T0)
+        assert sources.validators(conn, "src") == Validators('"e1"', "yesterday")
+        assert sources.statuses(conn)[0].failure_streak == 0
+
+
+def test_digest_lifecycle(engine: Engine) -> None:
+    sub, stored = seed(engine)
+    assert sub.id is not None
+    sid = sub.id
+    with engine.begin() as conn:
+        digests.add_matches(conn, [Match(sid, i.id or 0, ("新能源",), ("武清区",))
+                                   for i in stored[:2]], T0)
+        digests.add_matches(conn, [Match(sid, stored[0].id or 0)], T0)  # again: ignored
+        [(waiting_sub, first)] = digests.waiting(conn)
+        assert waiting_sub.email == "wang@example.com" and first > 0
+        digest_id = digests.open_digest(conn, sid, "w:2025-07-28", T0)
+        assert digest_id is not None
+        assert digests.waiting(conn) == []
+    with engine.begin() as conn:
+        assert digests.sendable(conn, T0, LEASE) == [digest_id]
+        assert digests.claim(conn, digest_id, T0, LEASE)
+        assert not digests.claim(conn, digest_id, T0, LEASE)  # another worker: no
+        contents = digests.contents(conn, digest_id)
+        assert [e.item.id for e in contents.entries] == [stored[0].id, stored[1].id]
+        assert contents.entries[0].keywords == ("新能源",)
+    # An item matched while the digest is being sent waits for the next one.
+    with engine.begin() as conn:
+        digests.add_matches(conn, [Match(sid, stored[2].id or 0)], T0)
+        assert digests.open_digest(conn, sid, "w:2025-07-28", T0) is None
+        digests.mark_sent(conn, digest_id, [e.delivery_id for e in contents.entries], T0)
+    with engine.begin() as conn:
+        assert digests.sendable(conn, T0, LEASE) == []
+        assert [e.item.id for e in digests.undelivered(conn, sid)] == [stored[2].id]
+        assert digests.open_digest(conn, sid, "w:2025-07-28", T0) is None  # period done
+        assert digests.open_digest(conn, sid, "w:2025-08-04", T0) is not None
+        assert digests.state_counts(conn, T0) == {"sent": 1, "pending": 1}
+
+
+def test_a_dead_senders_lease_runs_out(engine: Engine) -> None:
+    sub, stored = seed(engine, 1)
+    assert sub.id is not None
+    with engine.begin() as conn:
+        digests.add_matches(conn, [Match(sub.id, stored[0].id or 0)], T0)
+        digest_id = digests.open_digest(conn, sub.id, "i:1", T0)
+        assert digest_id is not None and digests.claim(conn, digest_id, T0, LEASE)
+    later = T0 + LEASE + timedelta(seconds=1)
+    with engine.begin() as conn:
+        assert digests.sendable(conn, T0 + timedelta(minutes=5), LEASE) == []
+        assert digests.sendable(conn, later, LEASE) == [digest_id]
+        assert digests.claim(conn, digest_id, later, LEASE)
+
+
+def test_failed_digest_is_not_retried_and_bounces_suspend(engine: Engine) -> None:
+    sub, stored = seed(engine, 1)
+    assert sub.id is not None
+    with engine.begin() as conn:
+        digests.add_matches(conn, [Match(sub.id, stored[0].id or 0)], T0)
+        digest_id = digests.open_digest(conn, sub.id, "i:1", T0)
+        assert digest_id is not None
+        digests.mark_failed(conn, digest_id, "550 no such user")
+        assert digests.sendable(conn, T0, LEASE) == []
+        assert digests.undelivered(conn, sub.id) == []
+        assert [subscribers.record_hard_bounce(conn, sub.id, 2) for _ in range(2)] == [
+            False, True]
+        assert subscribers.listing(conn, active_only=True) == []
+
+
+def test_subscriber_upsert_keeps_status_and_remove_cascades(engine: Engine) -> None:
+    sub, stored = seed(engine, 1)
+    assert sub.id is not None
+    with engine.begin() as conn:
+        digests.add_matches(conn, [Match(sub.id, stored[0].id or 0)], T0)
+        subscribers.record_hard_bounce(conn, sub.id, 1)
+        updated, created = subscribers.save(
+            conn, replace(sub, keywords=("氢能",), id=None), T0 + timedelta(days=1))
+        assert not created and updated.id == sub.id and updated.keywords == ("氢能",)
+        assert updated.status == "suspended"  # an import does not re-activate
+        assert updated.created_at == T0
+        assert subscribers.remove(conn, "WANG@example.com")
+        assert not subscribers.remove(conn, "wang@example.com")
+        assert digests.waiting(conn) == []
