@@ -14,7 +14,7 @@ def check_golden(name: str, actual: str) -> None:
         if os.environ.get("CI", "").lower() == "true" and not path.exists():
             raise AssertionError(f"golden file {path} is missing (run UPDATE_GOLDEN=1 make test)")
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8", newline="")
+        path.write_bytes(actual.encode("utf-8"))
         return
-    expected = path.read_text(encoding="utf-8", newline="")  # exact, no newline translation
+    expected = path.read_bytes().decode("utf-8")  # exact: no newline translation
     assert actual == expected, f"{name} differs from its golden file (UPDATE_GOLDEN=1 to accept)"
