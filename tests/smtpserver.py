@@ -28,7 +28,7 @@ class Received:
 @dataclass
 class RecordingHandler:
     messages: list[Received] = field(default_factory=list)
-    sessions: set[int] = field(default_factory=set)
+    sessions: set[Any] = field(default_factory=set)
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: Any) -> str:
@@ -41,7 +41,7 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.sessions.add(id(session))
+        self.sessions.add(session.peer)  # a new TCP connection has a new client port
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
         self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed))

@@ -95,8 +95,9 @@ def test_digest_lifecycle(engine: Engine) -> None:
         digests.add_matches(conn, [Match(sid, i.id or 0, ("新能源",), ("武清区",))
                                    for i in stored[:2]], T0)
         digests.add_matches(conn, [Match(sid, stored[0].id or 0)], T0)  # again: ignored
-        [(waiting_sub, first)] = digests.waiting(conn)
-        assert waiting_sub.email == "wang@example.com" and first > 0
+        [waiting] = digests.waiting(conn)
+        assert waiting.subscriber.email == "wang@example.com" and waiting.first_delivery_id > 0
+        assert waiting.oldest == T0
         digest_id = digests.open_digest(conn, sid, "w:2025-07-28", T0)
         assert digest_id is not None
         assert digests.waiting(conn) == []
@@ -116,7 +117,11 @@ def test_digest_lifecycle(engine: Engine) -> None:
         assert digests.sendable(conn, T0, LEASE) == []
         assert [e.item.id for e in digests.undelivered(conn, sid)] == [stored[2].id]
         assert digests.open_digest(conn, sid, "w:2025-07-28", T0) is None  # period done
-        assert digests.open_digest(conn, sid, "w:2025-08-04", T0) is not None
+        # a digest with a cutoff before the delivery was made carries nothing of it
+        early = digests.open_digest(conn, sid, "w:2025-08-04", T0, T0 - timedelta(hours=1))
+        assert early is not None and digests.contents(conn, early).entries == ()
+        assert digests.open_digest(conn, sid, "w:2025-08-04", T0) == early
+        assert len(digests.contents(conn, early).entries) == 1
         assert digests.state_counts(conn, T0) == {"sent": 1, "pending": 1}
 
 

@@ -25,7 +25,7 @@ from worker.mail.message import build_message
 from worker.mail.smtp import RecipientRejected
 from worker.matching import MatchIndex, compile_rule
 from worker.models import Item, Source
-from worker.schedule import digest_key
+from worker.schedule import plan_digest
 from worker.sources.feed import parse_feed
 from worker.sources.fetch import Fetcher
 from worker.store import digests as digest_rows
@@ -136,10 +136,13 @@ def open_due_digests(
     """Create the digests that are due (all waiting ones if `force`); returns how many."""
     opened = 0
     with rt.engine.begin() as conn:
-        for subscriber, first_delivery in digest_rows.waiting(conn, email):
-            key = digest_key(subscriber, first_delivery, now, force)
-            assert subscriber.id is not None
-            if key and digest_rows.open_digest(conn, subscriber.id, key, now) is not None:
+        for waiting in digest_rows.waiting(conn, email):
+            subscriber = waiting.subscriber
+            plan = plan_digest(subscriber, waiting.first_delivery_id, waiting.oldest, now, force)
+            if plan is None or subscriber.id is None:
+                continue
+            key, cutoff = plan
+            if digest_rows.open_digest(conn, subscriber.id, key, now, cutoff) is not None:
                 opened += 1
     return opened
 

@@ -3,8 +3,9 @@
 Daily and weekly digests belong to a period named by the local date of its send time
 ("d:2026-11-24", "w:2026-11-23"). Only the latest period whose send time has passed is
 due, so a service that was down for three weeks sends one weekly digest, not three.
-Instant alerts and forced sends have no calendar period: they are keyed by the first
-delivery they carry ("i:1234"), which makes creating them again after a crash a no-op.
+A late digest carries only what waited at its send time. Instant alerts and forced
+sends have no calendar period: they are keyed by the first delivery they carry
+("i:1234"), which makes creating them again after a crash a no-op.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ class Period:
     due_at: datetime  # aware
 
 
-def due_period(schedule: Schedule, now: datetime, subscribed_at: datetime | None) -> Period | None:
-    """The latest calendar period due by `now`; None if instant or not yet due since joining."""
+def due_period(schedule: Schedule, now: datetime) -> Period | None:
+    """The latest calendar period whose send time has passed; None for instant alerts."""
     if schedule.frequency == "instant":
         return None
     tz = ZoneInfo(schedule.timezone)
@@ -38,8 +39,6 @@ def due_period(schedule: Schedule, now: datetime, subscribed_at: datetime | None
     if due > now:
         day -= step
         due = local_time(day, schedule.at, tz)
-    if subscribed_at is not None and due <= subscribed_at:
-        return None  # their first period is still ahead
     prefix = "w" if schedule.frequency == "weekly" else "d"
     return Period(f"{prefix}:{day.isoformat()}", due)
 
@@ -56,12 +55,20 @@ def batch_key(kind: str, first_delivery_id: int) -> str:
     return f"{kind}:{first_delivery_id}"
 
 
-def digest_key(subscriber: Subscriber, first_delivery_id: int, now: datetime,
-               force: bool = False) -> str | None:
-    """The period a subscriber's waiting deliveries go into now; None if not due yet."""
+def plan_digest(
+    subscriber: Subscriber, first_delivery_id: int, oldest_waiting: datetime, now: datetime,
+    force: bool = False,
+) -> tuple[str, datetime] | None:
+    """The digest to open now for what waits (key, and the newest delivery it may carry).
+
+    A late calendar digest (the service was down at its send time) carries only what was
+    already waiting at that time; anything newer waits for the next period.
+    """
     if force:
-        return batch_key("m", first_delivery_id)
+        return batch_key("m", first_delivery_id), now
     if subscriber.schedule.frequency == "instant":
-        return batch_key("i", first_delivery_id)
-    period = due_period(subscriber.schedule, now, subscriber.created_at)
-    return None if period is None else period.key
+        return batch_key("i", first_delivery_id), now
+    period = due_period(subscriber.schedule, now)
+    if period is None or period.due_at < oldest_waiting:
+        return None
+    return period.key, period.due_at

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -44,28 +44,49 @@ def add_matches(conn: Connection, matches: Sequence[Match], now: datetime) -> No
     )
 
 
-def waiting(conn: Connection, email: str | None = None) -> list[tuple[Subscriber, int]]:
-    """Active subscribers with deliveries in no digest yet, with the first such delivery id."""
+@dataclass(frozen=True)
+class Waiting:
+    """A subscriber with deliveries in no digest yet."""
+
+    subscriber: Subscriber
+    first_delivery_id: int
+    oldest: datetime
+
+
+def waiting(conn: Connection, email: str | None = None) -> list[Waiting]:
+    """Active subscribers with deliveries in no digest yet: the first id and oldest time."""
     first = (
         sa.select(deliveries.c.subscriber_id,
-                  sa.func.min(deliveries.c.id).label("first_delivery"))
+                  sa.func.min(deliveries.c.id).label("first_delivery"),
+                  sa.func.min(deliveries.c.created_at).label("oldest"))
         .where(deliveries.c.digest_id.is_(None), deliveries.c.delivered_at.is_(None))
         .group_by(deliveries.c.subscriber_id)
         .subquery()
     )
     query = (
-        sa.select(subscribers, first.c.first_delivery)
+        sa.select(subscribers, first.c.first_delivery, first.c.oldest)
         .join(first, first.c.subscriber_id == subscribers.c.id)
         .where(subscribers.c.status == "active")
         .order_by(subscribers.c.id)
     )
     if email is not None:
         query = query.where(subscribers.c.email == email.lower())
-    return [(subscriber_rows.from_row(r), r.first_delivery) for r in conn.execute(query)]
+    return [
+        Waiting(subscriber_rows.from_row(r), r.first_delivery, _utc(r.oldest))
+        for r in conn.execute(query)
+    ]
 
 
-def open_digest(conn: Connection, subscriber_id: int, period_key: str, now: datetime) -> int | None:
-    """The pending digest for this period with every waiting delivery attached to it.
+def _utc(value: datetime) -> datetime:
+    # An aggregate loses the column's type decorator: naive UTC comes back.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def open_digest(
+    conn: Connection, subscriber_id: int, period_key: str, now: datetime,
+    cutoff: datetime | None = None,
+) -> int | None:
+    """The pending digest for this period with the waiting deliveries (up to `cutoff`).
 
     None when the period's digest has already been claimed or sent: what waits goes
     in the next period's.
@@ -84,7 +105,8 @@ def open_digest(conn: Connection, subscriber_id: int, period_key: str, now: date
     conn.execute(
         deliveries.update()
         .where(deliveries.c.subscriber_id == subscriber_id, deliveries.c.digest_id.is_(None),
-               deliveries.c.delivered_at.is_(None))
+               deliveries.c.delivered_at.is_(None),
+               deliveries.c.created_at <= (cutoff or now))
         .values(digest_id=row.id)
     )
     return int(row.id)
