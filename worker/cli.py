@@ -281,3 +281,7 @@ def main() -> None:
         sys.exit(1)
 
 
+
+
+if __name__ == "__main__":
+    main()

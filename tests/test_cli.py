@@ -1,0 +1,81 @@
+"""The `radar` command as a user runs it: clear errors, the demo, preview, remove."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def radar(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items()
+                   if not k.startswith(("RADAR_", "SMTP_", "MAIL_", "DATABASE_URL"))}
+    return subprocess.run([sys.executable, "-m", "worker.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, env={**environment, **env},
+                          timeout=120, check=False)
+
+
+@pytest.mark.parametrize(("settings", "env", "message"), [
+    ("mail:\n  smtp:\n    port: many\n", {}, "radar.yaml: mail.smtp.port: Input should be a valid integer"),
+    ("mail: [\n", {}, "radar.yaml: line 2, column 1: YAML syntax error"),
+    ("", {"SMTP_PORT": "x"}, "environment variable SMTP_PORT: mail.smtp.port"),
+    ("sources_file: missing.yaml\n", {}, "missing.yaml: file not found"),
+])
+def test_configuration_errors_are_one_clear_message(
+    tmp_path: Path, settings: str, env: dict[str, str], message: str
+) -> None:
+    (tmp_path / "radar.yaml").write_text(settings, encoding="utf-8")
+    result = radar(tmp_path, "--config", "radar.yaml", "run", "--once", **env)
+    assert result.returncode == 2
+    assert result.stderr.startswith("configuration error: ") and message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unreachable_database_is_reported_without_traceback(tmp_path: Path) -> None:
+    result = radar(tmp_path, "subscribers", "list",
+                   DATABASE_URL="postgresql://radar@127.0.0.1:1/radar")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: cannot use the database")
+    assert "Traceback" not in result.stderr
+
+
+def test_demo_twice(tmp_path: Path) -> None:
+    first = radar(tmp_path, "demo")
+    assert first.returncode == 0, first.stderr
+    assert "Polled 3 sources: 3 ok" in first.stdout
+    assert "New items:    19" in first.stdout and "Digests sent: 4" in first.stdout
+    outbox = tmp_path / "var" / "demo" / "outbox"
+    assert len(list(outbox.glob("*.eml"))) == 4 and len(list(outbox.glob("*.html"))) == 4
+    wang = next(outbox.glob("wang@example.com-*.html")).read_text(encoding="utf-8")
+    assert "武清区" in wang and "<mark" in wang and "退订" in wang
+
+    second = radar(tmp_path, "demo")
+    assert second.returncode == 0, second.stderr
+    assert "New items:    0" in second.stdout
+    assert "Nothing new since the last run" in second.stdout
+    assert len(list(outbox.glob("*.eml"))) == 4
+
+
+def test_preview_and_remove(tmp_path: Path) -> None:
+    demo = radar(tmp_path, "demo")
+    assert demo.returncode == 0, demo.stderr
+    db = f"sqlite:///{tmp_path / 'var' / 'demo' / 'radar.db'}"
+    nothing = radar(tmp_path, "preview", "wang@example.com", DATABASE_URL=db)
+    assert "nothing waiting" in nothing.stdout  # the demo sent everything
+
+    # A new subscriber with rules that match stored items has nothing yet: matching
+    # happens when items arrive. Preview shows what is waiting, nothing is changed.
+    subs = tmp_path / "subs.csv"
+    subs.write_text("email,districts\nnew@example.com,武清\n", encoding="utf-8")
+    imported = radar(tmp_path, "subscribers", "import", str(subs), DATABASE_URL=db)
+    assert imported.returncode == 0 and "1 added" in imported.stdout
+    listing = radar(tmp_path, "subscribers", "list", DATABASE_URL=db)
+    assert "new@example.com\tactive\tweekly\tdistricts=武清区" in listing.stdout
+
+    removed = radar(tmp_path, "subscribers", "remove", "NEW@example.com", DATABASE_URL=db)
+    assert removed.returncode == 0
+    again = radar(tmp_path, "subscribers", "remove", "new@example.com", DATABASE_URL=db)
+    assert again.returncode == 1 and "no subscriber new@example.com" in again.stderr
+    missing = radar(tmp_path, "preview", "ghost@example.com", DATABASE_URL=db)
+    assert missing.returncode == 1 and "no subscriber ghost@example.com" in missing.stderr
