@@ -94,6 +94,7 @@ def test_digest_lifecycle(engine: Engine) -> None:
     with engine.begin() as conn:
         digests.add_matches(conn, [Match(sid, i.id or 0, ("新能源",), ("武清区",))
                                    for i in stored[:2]], T0)
+        assert len(digests.undelivered(conn, sid)) == 2  # waiting, in no digest yet
         digests.add_matches(conn, [Match(sid, stored[0].id or 0)], T0)  # again: ignored
         [waiting] = digests.waiting(conn)
         assert waiting.subscriber.email == "wang@example.com" and waiting.first_delivery_id > 0

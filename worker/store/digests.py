@@ -187,9 +187,9 @@ def undelivered(conn: Connection, subscriber_id: int) -> list[Entry]:
     in_failed_digest = deliveries.c.digest_id.in_(
         sa.select(digests.c.id).where(digests.c.state == "failed")
     )
-    return _entries(
-        conn, deliveries.c.subscriber_id == subscriber_id, sa.not_(in_failed_digest)
-    )
+    # `NOT (NULL IN …)` is NULL, not true: deliveries in no digest need their own branch.
+    not_failed = sa.or_(deliveries.c.digest_id.is_(None), sa.not_(in_failed_digest))
+    return _entries(conn, deliveries.c.subscriber_id == subscriber_id, not_failed)
 
 
 def _entries(conn: Connection, *where: sa.ColumnElement[bool]) -> list[Entry]:
