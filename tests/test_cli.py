@@ -17,7 +17,8 @@ def radar(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]
 
 
 @pytest.mark.parametrize(("settings", "env", "message"), [
-    ("mail:\n  smtp:\n    port: many\n", {}, "radar.yaml: mail.smtp.port: Input should be a valid integer"),
+    ("mail:\n  smtp:\n    port: many\n", {},
+     "radar.yaml: mail.smtp.port: Input should be a valid integer"),
     ("mail: [\n", {}, "radar.yaml: line 2, column 1: YAML syntax error"),
     ("", {"SMTP_PORT": "x"}, "environment variable SMTP_PORT: mail.smtp.port"),
     ("sources_file: missing.yaml\n", {}, "missing.yaml: file not found"),

@@ -38,7 +38,8 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("text", "env", "message"), [
-    ("mail:\n  smtp:\n    port: lots\n", {}, "radar.yaml: mail.smtp.port: Input should be a valid integer"),
+    ("mail:\n  smtp:\n    port: lots\n", {},
+     "radar.yaml: mail.smtp.port: Input should be a valid integer"),
     ("", {"SMTP_PORT": "lots"}, "environment variable SMTP_PORT: mail.smtp.port"),
     ("mail:\n  backend: pigeon\n", {}, "mail.backend: Input should be 'smtp' or 'folder'"),
     ("mial: {}\n", {}, "radar.yaml: mial: unknown key"),
@@ -46,7 +47,8 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
     ("mail: [\n", {}, "radar.yaml: line 2, column 1: YAML syntax error"),
     ("- a list\n", {}, "expected a mapping of settings"),
     ("mail:\n  backend: smtp\n", {}, "secret_key: set RADAR_SECRET_KEY"),
-    ("mail:\n  smtp:\n    password: 123\n", {}, "mail.smtp.password: Input should be a valid string\n"),
+    ("mail:\n  smtp:\n    password: 123\n", {},
+     "mail.smtp.password: Input should be a valid string\n"),
 ])
 def test_bad_settings_name_file_key_and_expectation(
     tmp_path: Path, text: str, env: dict[str, str], message: str
@@ -59,7 +61,7 @@ def test_bad_settings_name_file_key_and_expectation(
 
 
 def test_missing_settings_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="nope.yaml: file not found"):
+    with pytest.raises(ConfigError, match=r"nope\.yaml: file not found"):
         load_settings(tmp_path / "nope.yaml", {})
 
 
@@ -73,7 +75,8 @@ def test_missing_settings_file(tmp_path: Path) -> None:
     ("sources:\n  - {id: a, name: A, kind: rss, url: 'http://a.test/f', category: project}\n"
      "  - {id: a, name: B, kind: rss, url: 'http://b.test/f', category: project}\n",
      "sources[1].id: duplicate source id 'a'"),
-    ("sources:\n  - {id: a, name: A, kind: rss, category: project}\n", "sources[0].url: Field required"),
+    ("sources:\n  - {id: a, name: A, kind: rss, category: project}\n",
+     "sources[0].url: Field required"),
 ])
 def test_bad_sources_name_the_entry(tmp_path: Path, text: str, message: str) -> None:
     path = write(tmp_path, "sources.yaml", text)

@@ -19,7 +19,10 @@ def source(url: str) -> Source:
     return Source("t", "T", "rss", url, "project")
 
 
-def fetch(url: str, validators: Validators = Validators()):  # type: ignore[no-untyped-def]
+NO_VALIDATORS = Validators()
+
+
+def fetch(url: str, validators: Validators = NO_VALIDATORS):  # type: ignore[no-untyped-def]
     async def go():  # type: ignore[no-untyped-def]
         async with Fetcher(SETTINGS) as fetcher:
             return await fetcher.fetch(source(url), validators)

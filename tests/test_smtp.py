@@ -62,7 +62,7 @@ def test_server_down_is_transient() -> None:
     async def go() -> None:
         async with SmtpSender(SmtpSettings(host="127.0.0.1", port=9, timeout_seconds=2)) as s:
             await s.send(message("a@example.com", 1))
-    with pytest.raises(TransientMailError, match="127.0.0.1:9"):
+    with pytest.raises(TransientMailError, match=r"127\.0\.0\.1:9"):
         asyncio.run(go())
 
 

@@ -26,7 +26,7 @@ def test_rejected(secret: str, purpose: str, at: datetime, why: str) -> None:
 
 def test_cannot_be_turned_into_another_subscribers_token() -> None:
     token = make_token("secret", 42, "unsubscribe", T0)
-    payload, signature = token.split(".")
+    signature = token.split(".")[1]
     forged = make_token("guess", 43, "unsubscribe", T0).split(".")[0] + "." + signature
     for bad in (forged, "garbage", token + "x", "."):
         with pytest.raises(BadToken):

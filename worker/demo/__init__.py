@@ -13,7 +13,6 @@ from typing import Any, ClassVar
 
 from worker.resources import demo_dir
 
-
 PREFERRED_PORT = 8711
 
 

@@ -1,0 +1,30 @@
+# The two commands a new user needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test lint typecheck check format clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.installed          ## serve the sample site, run one cycle, write digests to var/demo/outbox
+	$(BIN)/radar demo
+
+test: lint typecheck              ## lint, type-check, then the whole suite (SQLite and PostgreSQL)
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check worker tests
+
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy
+
+format: $(VENV)/.installed
+	$(BIN)/ruff check --fix worker tests
+
+clean:
+	rm -rf $(VENV) var dist build .mypy_cache .pytest_cache .ruff_cache
