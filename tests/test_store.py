@@ -126,13 +126,21 @@ def test_digest_lifecycle(engine: Engine) -> None:
         assert digests.state_counts(conn, T0) == {"sent": 1, "pending": 1}
 
 
-def test_a_dead_senders_lease_runs_out(engine: Engine) -> None:
+def one_digest(engine: Engine) -> tuple[int, int]:
+    """A subscriber with one item in one open instant digest: (subscriber id, digest id)."""
     sub, stored = seed(engine, 1)
     assert sub.id is not None
     with engine.begin() as conn:
         digests.add_matches(conn, [Match(sub.id, stored[0].id or 0)], T0)
         digest_id = digests.open_digest(conn, sub.id, "i:1", T0)
-        assert digest_id is not None and digests.claim(conn, digest_id, T0, LEASE)
+    assert digest_id is not None
+    return sub.id, digest_id
+
+
+def test_a_dead_senders_lease_runs_out(engine: Engine) -> None:
+    _, digest_id = one_digest(engine)
+    with engine.begin() as conn:
+        assert digests.claim(conn, digest_id, T0, LEASE)
     later = T0 + LEASE + timedelta(seconds=1)
     with engine.begin() as conn:
         assert digests.sendable(conn, T0 + timedelta(minutes=5), LEASE) == []
@@ -141,16 +149,12 @@ def test_a_dead_senders_lease_runs_out(engine: Engine) -> None:
 
 
 def test_failed_digest_is_not_retried_and_bounces_suspend(engine: Engine) -> None:
-    sub, stored = seed(engine, 1)
-    assert sub.id is not None
+    subscriber_id, digest_id = one_digest(engine)
     with engine.begin() as conn:
-        digests.add_matches(conn, [Match(sub.id, stored[0].id or 0)], T0)
-        digest_id = digests.open_digest(conn, sub.id, "i:1", T0)
-        assert digest_id is not None
         digests.mark_failed(conn, digest_id, "550 no such user")
         assert digests.sendable(conn, T0, LEASE) == []
-        assert digests.undelivered(conn, sub.id) == []
-        assert [subscribers.record_hard_bounce(conn, sub.id, 2) for _ in range(2)] == [
+        assert digests.undelivered(conn, subscriber_id) == []
+        assert [subscribers.record_hard_bounce(conn, subscriber_id, 2) for _ in range(2)] == [
             False, True]
         assert subscribers.listing(conn, active_only=True) == []
 
