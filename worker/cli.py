@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,7 +89,7 @@ def run(ctx: _Context, once: bool, every: int) -> None:
         _print_cycle(report)
         if once:
             sys.exit(1 if any(p.error for p in report.polls) else 0)
-        asyncio.run(asyncio.sleep(every * 60))
+        time.sleep(every * 60)
 
 
 @cli.group()

@@ -171,12 +171,18 @@ async def send_digest(rt: Runtime, sender: Sender, digest_id: int, now: datetime
         if not contents.entries:
             digest_rows.discard(conn, digest_id)
             return "empty"
-    rendered, envelope = compose(contents.subscriber, contents.period_key, contents.entries,
-                                 rt.settings, rt.gazetteer, rt.source_names, now)
     try:
+        rendered, envelope = compose(contents.subscriber, contents.period_key,
+                                     contents.entries, rt.settings, rt.gazetteer,
+                                     rt.source_names, now)
         await sender.send(build_message(rendered, envelope, now))
     except MailError as e:
         return _record_send_failure(rt, contents.subscriber.id, digest_id, e)
+    except Exception as e:  # a bug with one digest must not stop the batch or lose it
+        log.exception("digest %d: unexpected error while composing or sending", digest_id)
+        with rt.engine.begin() as conn:
+            digest_rows.release(conn, digest_id, f"internal error: {type(e).__name__}: {e}")
+        return "deferred"
     with rt.engine.begin() as conn:
         digest_rows.mark_sent(conn, digest_id, [e.delivery_id for e in contents.entries], now)
     return "sent"

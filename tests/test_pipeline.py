@@ -1,0 +1,81 @@
+"""The pipeline in-process: real fetch (loopback), real store, the folder sender."""
+
+import asyncio
+from dataclasses import replace
+from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from tests.conftest import NOW
+from tests.feedserver import FeedServer
+from worker.config import MailSettings, Settings
+from worker.mail.folder import FolderSender
+from worker.models import Source
+from worker.pipeline import Runtime, run_cycle, send_pending
+from worker.runtime import build_runtime
+from worker.store import digests as digest_rows
+from worker.store import subscribers as subscriber_rows
+from worker.subscribers_io import read_subscribers
+
+SUBSCRIBERS = """\
+subscribers:
+  - {email: a@example.com, districts: [武清], frequency: instant}
+  - {email: b@example.com, districts: [宝坻], frequency: instant}
+"""
+
+
+class BreaksFor:
+    """The folder sender, except that mail to one address hits an unexpected bug."""
+
+    def __init__(self, inner: FolderSender, address: str) -> None:
+        self.inner, self.address = inner, address
+
+    async def __aenter__(self) -> Self:
+        await self.inner.__aenter__()
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.inner.__aexit__(kind, error, tb)
+
+    async def send(self, message: EmailMessage) -> None:
+        if self.address in str(message["To"]):
+            raise RuntimeError("boom")
+        await self.inner.send(message)
+
+
+def runtime(tmp_path: Path, feeds: FeedServer, breaks_for: str | None = None) -> Runtime:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'r.db'}",
+                        mail=MailSettings(backend="folder", outbox=tmp_path / "out"))
+    sources = [Source("p", "P", "rss", feeds.url("/feeds/projects.rss"), "project")]
+    rt = build_runtime(settings, sources)
+    if breaks_for:
+        outbox = settings.mail.outbox
+        rt = replace(rt, make_sender=lambda: BreaksFor(FolderSender(outbox), breaks_for))
+    good, bad = read_subscribers(SUBSCRIBERS, "s.yaml", rt.gazetteer)
+    assert not bad
+    with rt.engine.begin() as conn:
+        for s in good:
+            subscriber_rows.save(conn, s, NOW)
+    return rt
+
+
+def test_a_bug_with_one_digest_does_not_stop_the_others_or_lose_it(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    rt = runtime(tmp_path, feed_server, breaks_for="b@example.com")
+    report = asyncio.run(run_cycle(rt, NOW))
+    assert sorted(report.sent.outcomes.values()) == ["deferred", "sent"]
+    assert [p.name.split("-")[0] for p in (tmp_path / "out").glob("*.eml")] == [
+        "a@example.com"]
+    with rt.engine.connect() as conn:
+        lease = timedelta(minutes=rt.settings.mail.send_lease_minutes)
+        [pending] = digest_rows.sendable(conn, NOW, lease)
+        assert digest_rows.contents(conn, pending).subscriber.email == "b@example.com"
+
+    fixed = runtime(tmp_path, feed_server)  # the same database, a working sender
+    again = asyncio.run(send_pending(fixed, NOW))
+    assert list(again.outcomes.values()) == ["sent"]
+    assert len(list((tmp_path / "out").glob("*.eml"))) == 2
