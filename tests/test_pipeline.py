@@ -72,10 +72,12 @@ def test_a_bug_with_one_digest_does_not_stop_the_others_or_lose_it(
         "a@example.com"]
     with rt.engine.connect() as conn:
         lease = timedelta(minutes=rt.settings.mail.send_lease_minutes)
-        [pending] = digest_rows.sendable(conn, NOW, lease)
+        assert digest_rows.sendable(conn, NOW, lease) == []  # it waits its backoff first
+        later = NOW + timedelta(seconds=rt.settings.service.retry_base_seconds)
+        [pending] = digest_rows.sendable(conn, later, lease)
         assert digest_rows.contents(conn, pending).subscriber.email == "b@example.com"
 
     fixed = runtime(tmp_path, feed_server)  # the same database, a working sender
-    again = asyncio.run(send_pending(fixed, NOW))
+    again = asyncio.run(send_pending(fixed, later))
     assert list(again.outcomes.values()) == ["sent"]
     assert len(list((tmp_path / "out").glob("*.eml"))) == 2

@@ -65,6 +65,23 @@ class DigestSettings(_Frozen):
     summary_chars: int = Field(120, ge=20)
 
 
+class ServiceSettings(_Frozen):
+    """Service mode: Celery on Redis."""
+
+    redis_url: str = Field("redis://127.0.0.1:6379/0", pattern=r"^rediss?://\S+$")
+    dispatch_every_seconds: float = Field(120.0, gt=0)  # how often due digests are looked for
+    beat_lock_timeout_seconds: int = Field(60, ge=5)  # a dead beat's lock expires after this
+    visibility_timeout_seconds: int = Field(3600, ge=10)  # > the longest task
+    poll_retries: int = Field(3, ge=0)
+    retry_base_seconds: float = Field(30.0, gt=0)  # transient send failures back off from here
+    retry_max_seconds: float = Field(3600.0, gt=0)
+    smtp_messages_per_connection: int = Field(100, ge=1)
+    rate_per_second: float = Field(0, ge=0)  # 0 = unlimited; shared by all workers
+    rate_per_day: int = Field(0, ge=0)
+    stale_pending_minutes: int = Field(60, ge=1)  # `radar status` alarm
+    failing_source_streak: int = Field(3, ge=1)  # `radar status` alarm
+
+
 class WebSettings(_Frozen):
     base_url: str = Field("http://localhost:8000", pattern=r"^https?://\S+$")
 
@@ -81,6 +98,7 @@ class Settings(_Frozen):
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    service: ServiceSettings = Field(default_factory=ServiceSettings)
     config_file: Path | None = None  # where these came from, for messages
 
 
@@ -89,6 +107,7 @@ ENV_OVERRIDES: Mapping[str, tuple[str, ...]] = {
     "DATABASE_URL": ("database_url",),
     "RADAR_SECRET_KEY": ("secret_key",),
     "RADAR_BASE_URL": ("web", "base_url"),
+    "REDIS_URL": ("service", "redis_url"),
     "MAIL_BACKEND": ("mail", "backend"),
     "MAIL_FROM": ("mail", "from"),
     "MAIL_OUTBOX": ("mail", "outbox"),
@@ -145,7 +164,7 @@ class _SourceEntry(_Frozen):
     url: str = Field(pattern=r"^https?://\S+$")
     category: Literal["project", "policy"]
     district: str | None = None
-    interval: int = Field(15, ge=1, description="minutes between polls")
+    interval: float = Field(15, gt=0, description="minutes between polls")
 
 
 class _SourcesFile(_Frozen):

@@ -29,7 +29,7 @@ class Source:
     url: str
     category: Category
     district: str | None = None
-    interval_minutes: int = 15
+    interval_minutes: float = 15
 
 
 @dataclass(frozen=True)

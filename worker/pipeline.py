@@ -9,17 +9,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy.engine import Engine
 
+from worker.backoff import backoff_seconds
 from worker.config import Settings
 from worker.dedupe import KnownKeys, unseen
 from worker.digest.compose import compose
 from worker.districts import Gazetteer
-from worker.errors import MailError, SourceError, TransientMailError
+from worker.errors import MailError, SourceError, TransientMailError, is_transient
 from worker.mail import Sender
 from worker.mail.message import build_message
 from worker.mail.smtp import RecipientRejected
@@ -56,6 +57,8 @@ class PollReport:
     new_items: int = 0
     not_modified: bool = False
     error: str | None = None
+    transient: bool = False  # worth polling again soon
+    retry_after: float | None = None  # what the server asked for, in seconds
 
 
 SendOutcome = Literal["sent", "deferred", "failed", "empty", "taken"]
@@ -98,7 +101,9 @@ async def poll_one(
             source, result.body, result.url, result.content_type, rt.gazetteer, now
         )
     except SourceError as e:
-        return _record_failure(rt, source, e.reason, now), []
+        report = _record_failure(rt, source, e.reason, now)
+        return replace(report, transient=is_transient(e),
+                       retry_after=getattr(e, "retry_after", None)), []
     except Exception as e:  # a bug in one source's path must not stop the others
         log.exception("source %s (%s): unexpected error", source.id, source.url)
         return _record_failure(rt, source, f"internal error: {type(e).__name__}: {e}", now), []
@@ -147,6 +152,14 @@ def open_due_digests(
     return opened
 
 
+def due_digest_ids(rt: Runtime, now: datetime) -> list[int]:
+    """Open what is due, then every digest that may be sent now (for the dispatcher)."""
+    open_due_digests(rt, now)
+    lease = timedelta(minutes=rt.settings.mail.send_lease_minutes)
+    with rt.engine.connect() as conn:
+        return digest_rows.sendable(conn, now, lease)
+
+
 async def send_pending(rt: Runtime, now: datetime, email: str | None = None) -> SendReport:
     """Send every sendable digest over one sender session."""
     report = SendReport()
@@ -177,24 +190,33 @@ async def send_digest(rt: Runtime, sender: Sender, digest_id: int, now: datetime
                                      rt.source_names, now)
         await sender.send(build_message(rendered, envelope, now))
     except MailError as e:
-        return _record_send_failure(rt, contents.subscriber.id, digest_id, e)
+        return _record_send_failure(rt, contents, e, now)
     except Exception as e:  # a bug with one digest must not stop the batch or lose it
         log.exception("digest %d: unexpected error while composing or sending", digest_id)
         with rt.engine.begin() as conn:
-            digest_rows.release(conn, digest_id, f"internal error: {type(e).__name__}: {e}")
+            digest_rows.release(conn, digest_id, f"internal error: {type(e).__name__}: {e}",
+                                _retry_at(rt, contents.attempts, now))
         return "deferred"
     with rt.engine.begin() as conn:
         digest_rows.mark_sent(conn, digest_id, [e.delivery_id for e in contents.entries], now)
     return "sent"
 
 
+def _retry_at(rt: Runtime, attempts: int, now: datetime) -> datetime:
+    service = rt.settings.service
+    wait = backoff_seconds(attempts, service.retry_base_seconds, service.retry_max_seconds)
+    return now + timedelta(seconds=wait)
+
+
 def _record_send_failure(
-    rt: Runtime, subscriber_id: int | None, digest_id: int, error: MailError
+    rt: Runtime, contents: digest_rows.DigestContents, error: MailError, now: datetime
 ) -> SendOutcome:
+    digest_id, subscriber_id = contents.id, contents.subscriber.id
     with rt.engine.begin() as conn:
         if isinstance(error, TransientMailError):
-            digest_rows.release(conn, digest_id, str(error))
-            log.warning("digest %d deferred: %s", digest_id, error)
+            retry_at = _retry_at(rt, contents.attempts, now)
+            digest_rows.release(conn, digest_id, str(error), retry_at)
+            log.warning("digest %d deferred until %s: %s", digest_id, retry_at, error)
             return "deferred"
         digest_rows.mark_failed(conn, digest_id, str(error))
         if isinstance(error, RecipientRejected) and subscriber_id is not None:

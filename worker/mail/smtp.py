@@ -17,9 +17,11 @@ class RecipientRejected(PermanentMailError):
 
 
 class SmtpSender:
-    def __init__(self, settings: SmtpSettings) -> None:
+    def __init__(self, settings: SmtpSettings, messages_per_connection: int = 100) -> None:
         self._settings = settings
         self._client: aiosmtplib.SMTP | None = None
+        self._limit = messages_per_connection
+        self._sent_on_connection = 0
 
     async def __aenter__(self) -> Self:
         return self  # connect lazily: a batch with nothing to send opens nothing
@@ -35,8 +37,11 @@ class SmtpSender:
         try:
             await client.send_message(message)
         except aiosmtplib.SMTPException as e:
-            await self._close()  # after any error, start the next message on a fresh session
+            await self._close()  # after any error (421 too), the next message gets a fresh session
             raise _translate(e, message["To"]) from e
+        self._sent_on_connection += 1
+        if self._sent_on_connection >= self._limit:
+            await self._close()  # recycle long-lived connections, as providers expect
 
     async def _connected(self) -> aiosmtplib.SMTP:
         if self._client is not None and self._client.is_connected:
@@ -54,6 +59,7 @@ class SmtpSender:
         except aiosmtplib.SMTPException as e:
             raise _translate(e, f"{s.host}:{s.port}") from e
         self._client = client
+        self._sent_on_connection = 0
         return client
 
     async def _close(self) -> None:

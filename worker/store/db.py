@@ -45,6 +45,9 @@ def migrate(engine: Engine) -> None:
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Several workers starting together: one migrates, the others wait for it.
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(7201931)"))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

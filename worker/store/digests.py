@@ -27,6 +27,7 @@ class DigestContents:
     subscriber: Subscriber
     period_key: str
     created_at: datetime
+    attempts: int
     entries: tuple[Entry, ...]
 
 
@@ -135,8 +136,10 @@ def claim(conn: Connection, digest_id: int, now: datetime, lease: timedelta) -> 
 
 
 def _claimable(now: datetime, lease: timedelta) -> sa.ColumnElement[bool]:
+    retry_time_reached = sa.or_(digests.c.next_attempt_at.is_(None),
+                                digests.c.next_attempt_at <= now)
     return sa.or_(
-        digests.c.state == "pending",
+        sa.and_(digests.c.state == "pending", retry_time_reached),
         sa.and_(digests.c.state == "sending", digests.c.claimed_at < now - lease),
     )
 
@@ -147,7 +150,8 @@ def contents(conn: Connection, digest_id: int) -> DigestContents:
     assert subscriber is not None  # the foreign key cascades deletes
     entries = _entries(conn, deliveries.c.digest_id == digest_id)
     return DigestContents(
-        digest.id, subscriber, digest.period_key, digest.created_at, tuple(entries)
+        digest.id, subscriber, digest.period_key, digest.created_at, digest.attempts,
+        tuple(entries),
     )
 
 
@@ -165,10 +169,12 @@ def mark_sent(
                  .values(digest_id=None))
 
 
-def release(conn: Connection, digest_id: int, error: str) -> None:
-    """A transient failure: back to pending for the next attempt."""
+def release(conn: Connection, digest_id: int, error: str, retry_at: datetime | None = None
+            ) -> None:
+    """A transient failure: back to pending, not to be tried again before `retry_at`."""
     conn.execute(digests.update().where(digests.c.id == digest_id)
-                 .values(state="pending", claimed_at=None, last_error=error[:2000]))
+                 .values(state="pending", claimed_at=None, last_error=error[:2000],
+                         next_attempt_at=retry_at))
 
 
 def mark_failed(conn: Connection, digest_id: int, error: str) -> None:

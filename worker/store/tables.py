@@ -90,9 +90,10 @@ digests = sa.Table(
               sa.ForeignKey("subscribers.id", ondelete="CASCADE"), nullable=False),
     sa.Column("period_key", sa.String(40), nullable=False),
     # pending → sending → sent | failed; sending past its lease is taken again
-    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False, index=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("claimed_at", UTCDateTime),
+    sa.Column("next_attempt_at", UTCDateTime),  # after a transient failure
     sa.Column("sent_at", UTCDateTime),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_error", sa.Text),
