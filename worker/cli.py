@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -90,6 +91,54 @@ def run(ctx: _Context, once: bool, every: int) -> None:
         if once:
             sys.exit(1 if any(p.error for p in report.polls) else 0)
         time.sleep(every * 60)
+
+
+_PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True}
+
+
+@cli.command("worker", context_settings=_PASS_THROUGH)
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+@pass_context
+def worker_command(ctx: _Context, celery_args: tuple[str, ...]) -> None:
+    """Run a Celery worker (migrates first); other arguments go to `celery worker`."""
+    ctx.runtime()  # validates the settings and sources, migrates the schema
+    _exec_celery(ctx, "worker", "--loglevel", "INFO", *celery_args)
+
+
+@cli.command("beat", context_settings=_PASS_THROUGH)
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+@pass_context
+def beat_command(ctx: _Context, celery_args: tuple[str, ...]) -> None:
+    """Run the Celery beat scheduler; a second one waits for the first's lock."""
+    ctx.runtime()
+    _exec_celery(ctx, "beat", "--loglevel", "INFO", *celery_args)
+
+
+def _exec_celery(ctx: _Context, *args: str) -> NoReturn:
+    if ctx.config is not None:
+        os.environ["RADAR_CONFIG"] = str(ctx.config.resolve())
+    command = [sys.executable, "-m", "celery", "-A", "worker.tasks", *args]
+    sys.stdout.flush()
+    os.execv(sys.executable, command)
+
+
+@cli.command()
+@click.option("--beat-only", is_flag=True,
+              help="Only check that a beat holds the scheduler lock (for a healthcheck).")
+@pass_context
+def status(ctx: _Context, beat_only: bool) -> None:
+    """Sources, digests, queue and scheduler; exit 1 when something is unhealthy."""
+    import redis
+
+    from worker import status as health_check
+
+    rt = ctx.runtime()
+    client = redis.Redis.from_url(rt.settings.service.redis_url, socket_timeout=3,
+                                  socket_connect_timeout=3)
+    health = health_check.gather(rt, client, ctx.clock())
+    found = health_check.problems(health, rt.settings.service, beat_only)
+    click.echo(health_check.render(health, found))
+    sys.exit(1 if found else 0)
 
 
 @cli.group()

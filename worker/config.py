@@ -48,7 +48,7 @@ class MailSettings(_Frozen):
     list_id: str = "tianjin-digest.district-radar"
     unsubscribe_mailto: str | None = None
     suspend_after_bounces: int = Field(3, ge=1)
-    send_lease_minutes: int = Field(15, ge=1)
+    send_lease_minutes: float = Field(15, gt=0)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
 
 
@@ -76,7 +76,7 @@ class ServiceSettings(_Frozen):
     retry_base_seconds: float = Field(30.0, gt=0)  # transient send failures back off from here
     retry_max_seconds: float = Field(3600.0, gt=0)
     smtp_messages_per_connection: int = Field(100, ge=1)
-    rate_per_second: float = Field(0, ge=0)  # 0 = unlimited; shared by all workers
+    rate_per_second: int = Field(0, ge=0)  # 0 = unlimited; shared by all workers
     rate_per_day: int = Field(0, ge=0)
     stale_pending_minutes: int = Field(60, ge=1)  # `radar status` alarm
     failing_source_streak: int = Field(3, ge=1)  # `radar status` alarm

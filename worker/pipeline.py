@@ -50,6 +50,12 @@ class Runtime:
     def source_names(self) -> dict[str, str]:
         return {s.id: s.name for s in self.sources}
 
+    def source(self, source_id: str) -> Source:
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        raise KeyError(f"no source {source_id!r} in {self.settings.sources_file}")
+
 
 @dataclass(frozen=True)
 class PollReport:
@@ -114,6 +120,17 @@ async def poll_one(
     log.info("source %s: %d entries, %d new%s", source.id, len(parsed), len(stored),
              " (not modified)" if result.not_modified else "")
     return PollReport(source.id, len(stored), result.not_modified), stored
+
+
+async def poll_and_match(rt: Runtime, source_id: str, now: datetime) -> PollReport:
+    """Poll one source and record what its new items match (the service's poll task)."""
+    source = rt.source(source_id)
+    with rt.engine.begin() as conn:
+        source_rows.sync(conn, [source])
+    async with rt.make_fetcher() as fetcher:
+        report, items = await poll_one(rt, fetcher, source, now)
+    match_items(rt, items, now)
+    return report
 
 
 def _record_failure(rt: Runtime, source: Source, reason: str, now: datetime) -> PollReport:

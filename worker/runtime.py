@@ -21,17 +21,20 @@ def build_runtime(
     settings: Settings,
     sources: Sequence[Source] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    migrate_schema: bool = True,
 ) -> Runtime:
     """Open (and migrate) the store, load the sources, choose the mail backend."""
     gazetteer = Gazetteer.tianjin()
     if sources is None:
         sources = load_sources(settings.sources_file, gazetteer)
     engine = connect(settings.database_url)
-    migrate(engine)
+    if migrate_schema:
+        migrate(engine)
 
     def make_sender() -> Sender:
         if settings.mail.backend == "smtp":
-            return SmtpSender(settings.mail.smtp)
+            return SmtpSender(settings.mail.smtp,
+                              settings.service.smtp_messages_per_connection)
         return FolderSender(settings.mail.outbox)
 
     return Runtime(

@@ -210,6 +210,14 @@ def _entries(conn: Connection, *where: sa.ColumnElement[bool]) -> list[Entry]:
                   tuple(r.matched_districts)) for r in rows]
 
 
+def unsent_since(conn: Connection, before: datetime) -> int:
+    """Digests created before `before` that are still not sent (nor failed)."""
+    return int(conn.scalar(
+        sa.select(sa.func.count()).select_from(digests)
+        .where(digests.c.state.in_(["pending", "sending"]), digests.c.created_at < before)
+    ) or 0)
+
+
 def state_counts(conn: Connection, since: datetime) -> dict[str, int]:
     rows = conn.execute(
         sa.select(digests.c.state, sa.func.count())

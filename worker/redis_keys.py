@@ -1,0 +1,5 @@
+"""Names in Redis shared by the tasks and `radar status`."""
+
+QUEUE = "celery"  # Celery's default queue: a Redis list
+BEAT_LOCK = "redbeat::lock"  # held by the one beat that schedules
+QUEUED_PREFIX = "radar:queued:"  # + digest id: a send task for it is in the queue

@@ -1,0 +1,74 @@
+"""`radar status`: what ops need to know, and whether anything is unhealthy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from worker.config import ServiceSettings
+from worker.pipeline import Runtime
+from worker.redis_keys import BEAT_LOCK, QUEUE
+from worker.store import digests as digest_rows
+from worker.store import sources as source_rows
+from worker.store.sources import SourceStatus
+
+
+@dataclass(frozen=True)
+class Health:
+    sources: list[SourceStatus]
+    digests_24h: dict[str, int]
+    stale_digests: int  # pending or sending for longer than service.stale_pending_minutes
+    queue_length: int | None  # None: Redis not reachable
+    beat_lock_ttl: int | None  # seconds; None: no beat holds the lock
+    redis_error: str | None
+
+
+def gather(rt: Runtime, redis_client: Any, now: datetime) -> Health:
+    """Read the store and Redis (the only side effects here)."""
+    stale_before = now - timedelta(minutes=rt.settings.service.stale_pending_minutes)
+    with rt.engine.connect() as conn:
+        sources = source_rows.statuses(conn)
+        counts = digest_rows.state_counts(conn, now - timedelta(hours=24))
+        stale = digest_rows.unsent_since(conn, stale_before)
+    try:
+        queue: int | None = int(redis_client.llen(QUEUE))
+        ttl = int(redis_client.ttl(BEAT_LOCK))
+        error = None
+    except Exception as e:  # any Redis failure is something to report, not to crash on
+        queue, ttl, error = None, -2, f"{type(e).__name__}: {e}"
+    return Health(sources, counts, stale, queue, ttl if ttl >= 0 else None, error)
+
+
+def problems(health: Health, service: ServiceSettings, beat_only: bool = False) -> list[str]:
+    """What makes the service unhealthy (pure)."""
+    out = []
+    if health.redis_error:
+        out.append(f"Redis unreachable: {health.redis_error}")
+    elif health.beat_lock_ttl is None:
+        out.append("no beat holds the scheduler lock: nothing is being scheduled")
+    if beat_only:
+        return out
+    out += [f"source {s.id} failed {s.failure_streak} times in a row: {s.last_error}"
+            for s in health.sources if s.failure_streak >= service.failing_source_streak]
+    if health.stale_digests:
+        out.append(f"{health.stale_digests} digest(s) waiting longer than "
+                   f"{service.stale_pending_minutes} min: are the workers running?")
+    return out
+
+
+def render(health: Health, found: list[str]) -> str:
+    lines = ["sources:"]
+    for s in health.sources:
+        when = s.last_success_at.strftime("%Y-%m-%d %H:%M UTC") if s.last_success_at else "never"
+        error = f"  last error: {s.last_error}" if s.last_error else ""
+        lines.append(f"  {s.id:<24} last ok {when:<20} streak {s.failure_streak:<3} "
+                     f"items {s.items_stored:<6}{error}")
+    counts = ", ".join(f"{state} {n}" for state, n in sorted(health.digests_24h.items()))
+    lines.append(f"digests (24 h): {counts or 'none'}")
+    lines.append(f"queue length: {'?' if health.queue_length is None else health.queue_length}")
+    beat = "none" if health.beat_lock_ttl is None else f"held (expires in {health.beat_lock_ttl}s)"
+    lines.append(f"beat lock: {beat}")
+    lines.append("status: " + ("OK" if not found else "UNHEALTHY"))
+    lines += [f"  - {p}" for p in found]
+    return "\n".join(lines)

@@ -1,0 +1,170 @@
+"""Celery app, beat schedule and tasks: each task a few lines around `worker.pipeline`.
+
+    beat ── poll:<source> every source's interval ──► poll_source ──► (matches stored)
+         └─ dispatch every service.dispatch_every_seconds ──► send_digest per due digest
+
+Retries of sends are kept in the database (digests.next_attempt_at), so a restarted
+Redis loses nothing: the next dispatch finds whatever is due. Polls retry transient
+failures with backoff (honouring Retry-After).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
+
+import redis
+from celery import Celery
+from celery.signals import worker_process_shutdown
+
+from worker.backoff import backoff_seconds
+from worker.config import Settings, load_settings, load_sources
+from worker.districts import Gazetteer
+from worker.mail import Sender
+from worker.models import Source
+from worker.pipeline import Runtime, due_digest_ids, poll_and_match, send_digest
+from worker.ratelimit import DAY_FULL, SECOND_FULL, RateLimiter
+from worker.redis_keys import BEAT_LOCK, QUEUED_PREFIX
+from worker.runtime import build_runtime
+
+log = logging.getLogger("radar.tasks")
+
+app = Celery("radar")
+
+
+@cache
+def settings() -> Settings:
+    return load_settings()
+
+
+@cache
+def sources() -> tuple[Source, ...]:
+    return load_sources(settings().sources_file, Gazetteer.tianjin())
+
+
+def celery_config(s: Settings, polled: tuple[Source, ...]) -> dict[str, Any]:
+    """Delivery settings: a task is acknowledged only when done, one at a time per process."""
+    service = s.service
+    schedule: dict[str, Any] = {
+        f"poll:{source.id}": {"task": "radar.poll_source", "args": (source.id,),
+                              "schedule": timedelta(minutes=source.interval_minutes)}
+        for source in polled
+    }
+    schedule["dispatch"] = {"task": "radar.dispatch",
+                            "schedule": timedelta(seconds=service.dispatch_every_seconds)}
+    return {
+        "broker_url": service.redis_url,
+        "broker_connection_retry_on_startup": True,
+        "broker_transport_options": {"visibility_timeout": service.visibility_timeout_seconds},
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_ignore_result": True,
+        "timezone": "UTC",
+        "beat_schedule": schedule,
+        "beat_scheduler": "redbeat.RedBeatScheduler",
+        "beat_max_loop_interval": 5,
+        "redbeat_redis_url": service.redis_url,
+        "redbeat_lock_key": BEAT_LOCK,
+        "redbeat_lock_timeout": service.beat_lock_timeout_seconds,
+    }
+
+
+@app.on_configure.connect
+def _configure(sender: Celery, **_: Any) -> None:
+    sender.conf.update(celery_config(settings(), sources()))
+
+
+@dataclass
+class _Process:
+    """What one worker process keeps between tasks: store, loop, one SMTP session."""
+
+    runtime: Runtime
+    redis: Any
+    limiter: RateLimiter
+    runner: asyncio.Runner = field(default_factory=asyncio.Runner)
+    sender: Sender | None = None
+
+    def run(self, coroutine: Any) -> Any:
+        return self.runner.run(coroutine)
+
+    def open_sender(self) -> Sender:
+        if self.sender is None:
+            self.sender = self.runtime.make_sender()
+            self.run(self.sender.__aenter__())
+        return self.sender
+
+    def close(self) -> None:
+        if self.sender is not None:
+            self.run(self.sender.__aexit__(None, None, None))
+        self.runner.close()
+        self.runtime.engine.dispose()
+
+
+@cache
+def process() -> _Process:
+    """Built on first use inside the worker process (never in the prefork parent)."""
+    s = settings()
+    client = redis.Redis.from_url(s.service.redis_url)
+    return _Process(
+        runtime=build_runtime(s, sources(), migrate_schema=False),
+        redis=client,
+        limiter=RateLimiter(client, s.service.rate_per_second, s.service.rate_per_day),
+    )
+
+
+@worker_process_shutdown.connect
+def _shutdown(**_: Any) -> None:
+    if process.cache_info().currsize:
+        process().close()
+
+
+def clock() -> datetime:
+    """The one place tasks read the time; RADAR_CLOCK_OFFSET (seconds) shifts it for trials."""
+    return datetime.now(UTC) + timedelta(seconds=float(os.environ.get("RADAR_CLOCK_OFFSET", 0)))
+
+
+@app.task(name="radar.poll_source", bind=True)
+def poll_source(self: Any, source_id: str) -> str:
+    """Poll one source, store and match its new items, then send what became due."""
+    p = process()
+    report = p.run(poll_and_match(p.runtime, source_id, clock()))
+    dispatch()  # instant alerts go out in the cycle that stored the item
+    if report.error and report.transient and self.request.retries < settings().service.poll_retries:
+        wait = backoff_seconds(self.request.retries + 1, 30, 600,
+                               at_least=report.retry_after or 0)
+        raise self.retry(countdown=wait, max_retries=settings().service.poll_retries)
+    return f"{source_id}: {report.new_items} new" + (f", {report.error}" if report.error else "")
+
+
+@app.task(name="radar.dispatch")
+def dispatch() -> int:
+    """Open due digests and queue each sendable one once (a Redis key marks it queued)."""
+    p = process()
+    queued = 0
+    ttl = int(settings().service.visibility_timeout_seconds)
+    for digest_id in due_digest_ids(p.runtime, clock()):
+        if p.redis.set(f"{QUEUED_PREFIX}{digest_id}", 1, nx=True, ex=ttl):
+            send.delay(digest_id)
+            queued += 1
+    return queued
+
+
+@app.task(name="radar.send_digest")
+def send(digest_id: int) -> str:
+    """Send one digest through this process's SMTP session, within the shared rate limit."""
+    p = process()
+    try:
+        while (verdict := p.limiter.take(clock())) == SECOND_FULL:
+            time.sleep(0.05)
+        if verdict == DAY_FULL:
+            return "rate limit for today reached; left pending"
+        return str(p.run(send_digest(p.runtime, p.open_sender(), digest_id, clock())))
+    finally:
+        p.redis.delete(f"{QUEUED_PREFIX}{digest_id}")
