@@ -6,6 +6,7 @@ permanent and temporary refusals are handled.
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -29,9 +30,12 @@ class Received:
 class RecordingHandler:
     messages: list[Received] = field(default_factory=list)
     sessions: set[Any] = field(default_factory=set)
+    rcpt_delay: float = 0.0  # a slow server: each recipient takes this long to accept
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: Any) -> str:
+        if self.rcpt_delay:
+            await asyncio.sleep(self.rcpt_delay)
         local = address.split("@")[0]
         if local.startswith("reject"):
             return "550 5.1.1 mailbox unavailable"
@@ -49,6 +53,9 @@ class RecordingHandler:
 
     def to(self, address: str) -> list[EmailMessage]:
         return [r.message for r in self.messages if address in r.recipients]
+
+    def recipients(self) -> list[str]:
+        return [r for m in self.messages for r in m.recipients]
 
 
 @dataclass

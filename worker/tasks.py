@@ -11,9 +11,9 @@ failures with backoff (honouring Retry-After).
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import time
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -32,8 +32,6 @@ from worker.pipeline import Runtime, due_digest_ids, poll_and_match, send_digest
 from worker.ratelimit import DAY_FULL, SECOND_FULL, RateLimiter
 from worker.redis_keys import BEAT_LOCK, QUEUED_PREFIX
 from worker.runtime import build_runtime
-
-log = logging.getLogger("radar.tasks")
 
 app = Celery("radar")
 
@@ -167,4 +165,6 @@ def send(digest_id: int) -> str:
             return "rate limit for today reached; left pending"
         return str(p.run(send_digest(p.runtime, p.open_sender(), digest_id, clock())))
     finally:
-        p.redis.delete(f"{QUEUED_PREFIX}{digest_id}")
+        # The marker expires by itself; the digest's state is in the database.
+        with suppress(redis.RedisError):
+            p.redis.delete(f"{QUEUED_PREFIX}{digest_id}")

@@ -1,0 +1,151 @@
+"""Real processes for service-mode tests: a private Redis, `radar worker` and `radar beat`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.services import IN_CI
+
+RADAR = [sys.executable, "-m", "worker.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@dataclass
+class Process:
+    popen: subprocess.Popen[bytes]
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def wait_for(self, text: str, timeout: float = 30) -> None:
+        def seen() -> bool:
+            if self.popen.poll() is not None and text not in self.output():
+                raise AssertionError(f"{self.log.name} exited:\n{self.output()[-3000:]}")
+            return text in self.output()
+        wait_until(seen, timeout, f"{text!r} in {self.log.name}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        """Signal the whole process group (celery's pool children too) and reap it."""
+        if self.popen.poll() is None:
+            with suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, sig)
+        try:
+            self.popen.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(timeout=10)
+
+
+@contextmanager
+def running(args: list[str], log: Path, env: dict[str, str], cwd: Path) -> Iterator[Process]:
+    with log.open("ab") as out:
+        popen = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd,
+                                 start_new_session=True)
+    process = Process(popen, log)
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@contextmanager
+def supervised(args: list[str], log: Path, env: dict[str, str], cwd: Path) -> Iterator[None]:
+    """Restart the process whenever it exits, as compose's `restart: unless-stopped` does."""
+    stopping = threading.Event()
+    current: list[Process] = []
+
+    def supervise() -> None:
+        while not stopping.is_set():
+            with log.open("ab") as out:
+                popen = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                         cwd=cwd, start_new_session=True)
+            current[:] = [Process(popen, log)]
+            while popen.poll() is None and not stopping.is_set():
+                time.sleep(0.2)
+            stopping.wait(1)  # restart delay
+
+    thread = threading.Thread(target=supervise, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stopping.set()
+        thread.join(timeout=30)
+        for process in current:
+            process.stop()
+
+
+@dataclass
+class RedisServer:
+    port: int
+    workdir: Path
+    popen: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.popen = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(self._answers, 10, f"redis-server on port {self.port}")
+
+    def stop(self) -> None:
+        if self.popen is not None:
+            self.popen.terminate()
+            self.popen.wait(timeout=10)
+            self.popen = None
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+
+@contextmanager
+def private_redis(workdir: Path) -> Iterator[RedisServer]:
+    """A Redis of the test's own on a free port, so restarting it disturbs nothing else."""
+    if shutil.which("redis-server") is None:
+        message = "redis-server is not installed"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    server = RedisServer(free_port(), workdir)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
