@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, m
 
 from worker.districts import Gazetteer
 from worker.errors import ConfigError
-from worker.models import Source
+from worker.models import HtmlSelectors, Source
 from worker.resources import default_config_dir
+from worker.sources.html import check_selectors
 
 DEV_SECRET = "district-radar-development-key-not-secret"
 
@@ -99,6 +100,7 @@ class Settings(_Frozen):
     digest: DigestSettings = Field(default_factory=DigestSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
+    ops_email: str | None = None  # told when a source breaks (e.g. a list page yields nothing)
     config_file: Path | None = None  # where these came from, for messages
 
 
@@ -108,6 +110,7 @@ ENV_OVERRIDES: Mapping[str, tuple[str, ...]] = {
     "RADAR_SECRET_KEY": ("secret_key",),
     "RADAR_BASE_URL": ("web", "base_url"),
     "REDIS_URL": ("service", "redis_url"),
+    "OPS_EMAIL": ("ops_email",),
     "MAIL_BACKEND": ("mail", "backend"),
     "MAIL_FROM": ("mail", "from"),
     "MAIL_OUTBOX": ("mail", "outbox"),
@@ -157,14 +160,29 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
     return settings.model_copy(update={"sources_file": sources_file, "config_file": path})
 
 
+class _HtmlEntry(_Frozen):
+    item: str = Field(min_length=1)
+    title: str = "a"
+    link: str = "a"
+    link_attr: str = "href"
+    date: str | None = None
+    summary: str | None = None
+    detail_body: str | None = None
+    next_page: str | None = None
+    page_url: str | None = Field(None, pattern=r"\{page\}")
+    max_pages: int = Field(1, ge=1, le=50)
+
+
 class _SourceEntry(_Frozen):
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     name: str = Field(min_length=1)
-    kind: Literal["rss", "atom"]
+    kind: Literal["rss", "atom", "html"]
     url: str = Field(pattern=r"^https?://\S+$")
     category: Literal["project", "policy"]
     district: str | None = None
     interval: float = Field(15, gt=0, description="minutes between polls")
+    html: _HtmlEntry | None = None
+    empty_alert_after: int = Field(3, ge=1)
 
 
 class _SourcesFile(_Frozen):
@@ -193,8 +211,23 @@ def load_sources(path: Path, gazetteer: Gazetteer) -> tuple[Source, ...]:
                     f"{where}.district: {entry.district!r} is not a Tianjin district or zone"
                 )
         out.append(Source(entry.id, entry.name, entry.kind, entry.url, entry.category,
-                          district, entry.interval))
+                          district, entry.interval, _html_selectors(entry, where),
+                          entry.empty_alert_after))
     return tuple(out)
+
+
+def _html_selectors(entry: _SourceEntry, where: str) -> HtmlSelectors | None:
+    if entry.kind != "html":
+        if entry.html is not None:
+            raise ConfigError(f"{where}.html: selectors are for kind: html only")
+        return None
+    if entry.html is None:
+        raise ConfigError(f"{where}.html: kind html needs selectors, at least html: item: …")
+    selectors = HtmlSelectors(**entry.html.model_dump())
+    problem = check_selectors(selectors)
+    if problem:
+        raise ConfigError(f"{where}.html: {problem}")
+    return selectors
 
 
 def read_yaml(path: Path) -> Any:

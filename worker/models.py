@@ -20,6 +20,22 @@ TagOrigin = Literal["source", "title", "label", "text"]
 
 
 @dataclass(frozen=True)
+class HtmlSelectors:
+    """Where the items are on an HTML list page. CSS selectors; prefix `xpath:` for XPath."""
+
+    item: str  # each item's container
+    title: str = "a"  # inside the container
+    link: str = "a"
+    link_attr: str = "href"
+    date: str | None = None
+    summary: str | None = None
+    detail_body: str | None = None  # on the item's own page: its text becomes the summary
+    next_page: str | None = None  # the link to the next list page
+    page_url: str | None = None  # or a pattern for page n >= 2: "index_{page}.html"
+    max_pages: int = 1
+
+
+@dataclass(frozen=True)
 class Source:
     """A feed or list page we poll."""
 
@@ -30,6 +46,8 @@ class Source:
     category: Category
     district: str | None = None
     interval_minutes: float = 15
+    html: HtmlSelectors | None = None
+    empty_alert_after: int = 3  # polls yielding no items before ops is told
 
 
 @dataclass(frozen=True)
@@ -62,6 +80,9 @@ class Item:
     districts: tuple[DistrictTag, ...]
     fingerprint: str
     id: int | None = None
+    issuer: str = ""  # policies: 发文机关
+    doc_number: str = ""  # policies: 文号, e.g. 津政办发〔2025〕12号
+    doc_types: tuple[str, ...] = ()  # policies: 通知, 实施方案, 若干措施, 解读 …
 
     @property
     def district_names(self) -> tuple[str, ...]:
@@ -112,3 +133,4 @@ class Entry:
     item: Item
     keywords: tuple[str, ...]
     districts: tuple[str, ...]
+    also_in: tuple[str, ...] = ()  # other sources that published the same story

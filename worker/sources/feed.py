@@ -11,7 +11,7 @@ from worker.dates import from_struct, parse_date
 from worker.districts import Gazetteer
 from worker.errors import ParseError
 from worker.models import Item, Source
-from worker.normalize import canonical_url, content_fingerprint, html_to_text
+from worker.sources.common import build_item
 
 # A feed listing more than this is broken or hostile; the newest come first anyway.
 MAX_ENTRIES = 1000
@@ -55,26 +55,16 @@ def _declares_entities(body: bytes) -> bool:
 def _item(
     source: Source, entry: Any, base_url: str, gazetteer: Gazetteer, now: datetime
 ) -> Item | None:
-    title = html_to_text(entry.get("title", ""))
-    link = canonical_url(entry.get("link", ""), base=base_url)
-    if not title or not link:
-        return None  # nothing to show or nothing to link to: not an item a reader can use
-    summary = html_to_text(_summary_html(entry))
     published = (
         parse_date(entry.get("published") or entry.get("updated"), now)
         or from_struct(entry.get("published_parsed") or entry.get("updated_parsed"))
         or now
     )
-    return Item(
-        source_id=source.id,
-        guid=str(entry.get("id") or link)[:500],
-        url=link,
-        title=title[:500],
-        summary=summary[:5000],
-        published=published,
-        category=source.category,
-        districts=gazetteer.tag(title, summary, source.district),
-        fingerprint=content_fingerprint(title, link),
+    guid = entry.get("id")
+    return build_item(
+        source, title=entry.get("title", ""), link=entry.get("link", ""), base_url=base_url,
+        summary_html=_summary_html(entry), published=published,
+        guid=str(guid) if guid else None, gazetteer=gazetteer,
     )
 
 

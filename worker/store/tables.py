@@ -46,6 +46,8 @@ sources = sa.Table(
     sa.Column("last_success_at", UTCDateTime),
     sa.Column("last_error", sa.Text),
     sa.Column("failure_streak", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("content_hash", sa.String(64)),  # of the last body, for servers without ETag
+    sa.Column("empty_streak", sa.Integer, nullable=False, server_default="0"),
 )
 
 items = sa.Table(
@@ -61,7 +63,23 @@ items = sa.Table(
     sa.Column("category", sa.String(16), nullable=False),
     sa.Column("districts", sa.JSON, nullable=False),  # [[name, [origins…]], …]
     sa.Column("first_seen_at", UTCDateTime, nullable=False),
+    sa.Column("issuer", sa.Text, nullable=False, server_default=""),  # policies only
+    sa.Column("doc_number", sa.String(100), nullable=False, server_default=""),
+    sa.Column("doc_types", sa.JSON),
+    sa.Column("minhash", sa.LargeBinary),  # title signature for near-duplicate search
     sa.UniqueConstraint("source_id", "guid"),
+)
+
+# The same story seen again in another source: listed under the item it duplicates.
+item_sources = sa.Table(
+    "item_sources", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id"), nullable=False),
+    sa.Column("source_id", sa.String(64), nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("seen_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("item_id", "source_id"),
 )
 
 subscribers = sa.Table(

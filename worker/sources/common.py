@@ -1,0 +1,37 @@
+"""One Item from the parts any parser finds (pure): cleaned, tagged, fingerprinted."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from worker.districts import Gazetteer
+from worker.models import Item, Source
+from worker.normalize import canonical_url, content_fingerprint, html_to_text
+from worker.policy import policy_meta
+
+
+def build_item(
+    source: Source, *, title: str, link: str, base_url: str, summary_html: str,
+    published: datetime, guid: str | None, gazetteer: Gazetteer,
+) -> Item | None:
+    """None when there is nothing to show or nothing to link to."""
+    title = html_to_text(title)
+    url = canonical_url(link, base=base_url)
+    if not title or not url:
+        return None
+    summary = html_to_text(summary_html)[:5000]
+    meta = policy_meta(title, summary) if source.category == "policy" else None
+    return Item(
+        source_id=source.id,
+        guid=(guid or url)[:500],
+        url=url,
+        title=title[:500],
+        summary=summary,
+        published=published,
+        category=source.category,
+        districts=gazetteer.tag(title, summary, source.district),
+        fingerprint=content_fingerprint(title, url),
+        issuer=meta.issuer if meta else "",
+        doc_number=meta.doc_number if meta else "",
+        doc_types=meta.doc_types if meta else (),
+    )
