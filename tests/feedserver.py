@@ -3,6 +3,8 @@
 Routes:
   /feeds/NAME          a file from tests/fixtures/feeds, with ETag and Last-Modified;
                        answers 304 to a matching If-None-Match / If-Modified-Since
+  /pages/NAME          a file from tests/fixtures/pages as text/html, no validators
+  /lying/NAME          the same, claiming charset=utf-8 whatever the bytes are
   /status/CODE         that status code (Retry-After: 7 on 429/503)
   /hang                waits longer than any test timeout before answering
   /big                 a body larger than the test size cap
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
+PAGES = Path(__file__).parent / "fixtures" / "pages"
 LAST_MODIFIED = "Fri, 25 Jul 2025 04:00:00 GMT"
 
 
@@ -72,6 +75,8 @@ def _handler(state: FeedServer) -> type[BaseHTTPRequestHandler]:
             path = self.path
             if path.startswith("/feeds/"):
                 return self._feed(path)
+            if path.startswith(("/pages/", "/lying/")):
+                return self._page(path)
             if path.startswith("/alias/"):
                 return self._send(302, headers={"Location": "/feeds/" + path[len("/alias/"):]})
             if path.startswith("/status/"):
@@ -87,6 +92,18 @@ def _handler(state: FeedServer) -> type[BaseHTTPRequestHandler]:
             if path == "/loop":
                 return self._send(302, headers={"Location": "/loop"})
             return self._send(404, b"not found")
+
+        def _page(self, path: str) -> int:
+            """A government-style server: no ETag, no Last-Modified, maybe a wrong charset."""
+            name = path.split("/", 2)[2].split("?")[0]
+            body = state.overrides.get(f"/pages/{name}")
+            file = PAGES / name
+            if body is None and not file.is_file():
+                return self._send(404, b"not found")
+            content_type = ("text/html; charset=utf-8" if path.startswith("/lying/")
+                            else "text/html")
+            return self._send(200, body if body is not None else file.read_bytes(),
+                              {"Content-Type": content_type})
 
         def _feed(self, path: str) -> int:
             body = state.overrides.get(path)

@@ -25,20 +25,25 @@ SUBSCRIBER = Subscriber("wang@example.com", "王先生", ("武清区", "滨海�
 
 def entry(n: int, title: str, category: str, districts: tuple[str, ...],
           matched: tuple[str, ...], keywords: tuple[str, ...] = (), summary: str = "摘要",
-          url: str | None = None, source: str = "projects") -> Entry:
+          url: str | None = None, source: str = "projects", also_in: tuple[str, ...] = (),
+          **policy: object) -> Entry:
     item = Item(source, f"g{n}", url or f"https://tj.test/{n}.html", title, summary,
                 NOW - timedelta(hours=n), category,  # type: ignore[arg-type]
-                tuple(DistrictTag(d, ("title",)) for d in districts), f"f{n}", id=n)
-    return Entry(100 + n, item, keywords, matched)
+                tuple(DistrictTag(d, ("title",)) for d in districts), f"f{n}", id=n,
+                **policy)  # type: ignore[arg-type]
+    return Entry(100 + n, item, keywords, matched, also_in)
 
 
 ENTRIES = [
     entry(1, "【武清区招商】武清区新能源汽车零部件产业园签约12个项目", "project", ("武清区",),
-          ("武清区",), ("新能源",), "围绕新能源汽车零部件开展精准招商，总投资180亿元。"),
+          ("武清区",), ("新能源",), "围绕新能源汽车零部件开展精准招商，总投资180亿元。",
+          also_in=("binhai", "projects")),
     entry(2, "滨海高新区AI算力中心项目开工", "project", ("滨海高新区",), ("滨海高新区",),
           ("AI",), "建设人工智能算力平台。"),
-    entry(3, "武清区关于支持新能源产业高质量发展的若干措施", "policy", ("武清区",), ("武清区",),
-          ("新能源",), "对新能源电池项目给予补助。", source="policies"),
+    entry(3, "天津市武清区人民政府办公室关于印发支持新能源产业高质量发展若干措施的通知",
+          "policy", ("武清区",), ("武清区",), ("新能源",), "对新能源电池项目给予补助。",
+          source="policies", issuer="天津市武清区人民政府办公室",
+          doc_number="武清政办发〔2025〕12号", doc_types=("若干措施", "通知")),
     entry(4, "<script>alert('x')</script>北京企业加大天津投资力度 & 合作", "project",
           ("滨海新区", "宝坻区"), ("滨海新区",), (), 'a <b onmouseover="x">b</b> " \' &amp;',
           url="javascript:alert(1)"),
@@ -47,7 +52,8 @@ ENTRIES = [
 
 def build(entries: list[Entry] = ENTRIES, max_items: int = 50):  # type: ignore[no-untyped-def]
     return build_digest(SUBSCRIBER, entries, now=NOW, gazetteer=Gazetteer.tianjin(),
-                        source_names={"projects": "天津招商项目", "policies": "天津优惠政策"},
+                        source_names={"projects": "天津招商项目", "policies": "天津优惠政策",
+                                      "binhai": "滨海新区投资促进"},
                         links=LINKS, max_items=max_items, summary_chars=120)
 
 

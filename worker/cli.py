@@ -15,13 +15,15 @@ from typing import NoReturn
 import click
 import sqlalchemy as sa
 
-from worker.config import MailSettings, Settings, load_settings
+from worker.config import MailSettings, Settings, load_settings, load_sources
 from worker.digest.compose import digest_for
 from worker.digest.render import render_digest
+from worker.districts import Gazetteer
 from worker.errors import ConfigError, RadarError
-from worker.models import Subscriber
+from worker.models import CATEGORY_LABELS, HtmlSelectors, Item, Source, Subscriber
 from worker.pipeline import CycleReport, Runtime, open_due_digests, run_cycle, send_pending
 from worker.runtime import build_runtime
+from worker.sources.html import check_selectors
 from worker.store import digests as digest_rows
 from worker.store import subscribers as subscriber_rows
 from worker.subscribers_io import read_subscribers
@@ -139,6 +141,83 @@ def status(ctx: _Context, beat_only: bool) -> None:
     found = health_check.problems(health, rt.settings.service, beat_only)
     click.echo(health_check.render(health, found))
     sys.exit(1 if found else 0)
+
+
+@cli.group()
+def sources() -> None:
+    """Sources: try one before adding it."""
+
+
+@sources.command("test")
+@click.argument("source_id", required=False)
+@click.option("--url", help="Try a page that is not in the sources file yet.")
+@click.option("--kind", type=click.Choice(["rss", "atom", "html"]), default="html",
+              show_default=True)
+@click.option("--category", type=click.Choice(["project", "policy"]), default="project",
+              show_default=True)
+@click.option("--district", help="The district the whole source is about.")
+@click.option("--item", "item_selector", help="html: each item's container.")
+@click.option("--title", "title_selector", default="a", show_default=True)
+@click.option("--link", "link_selector", default="a", show_default=True)
+@click.option("--date", "date_selector")
+@click.option("--summary", "summary_selector")
+@click.option("--detail-body", "detail_selector")
+@click.option("--next-page", "next_selector")
+@click.option("--max-pages", type=click.IntRange(1, 50), default=1, show_default=True)
+@pass_context
+def sources_test(ctx: _Context, source_id: str | None, url: str | None, kind: str,
+                 category: str, district: str | None, item_selector: str | None,
+                 title_selector: str, link_selector: str, date_selector: str | None,
+                 summary_selector: str | None, detail_selector: str | None,
+                 next_selector: str | None, max_pages: int) -> None:
+    """Fetch a source once and print the items it would give; nothing is stored."""
+    from worker.sources.collect import try_source
+
+    settings = ctx.settings()
+    gazetteer = Gazetteer.tianjin()
+    if source_id:
+        source = next((s for s in load_sources(settings.sources_file, gazetteer)
+                       if s.id == source_id), None)
+        if source is None:
+            _fail(f"no source {source_id} in {settings.sources_file}")
+    elif url:
+        selectors = None
+        if kind == "html":
+            if not item_selector:
+                _fail("--kind html needs --item (each item's container)")
+            selectors = HtmlSelectors(item_selector, title_selector, link_selector,
+                                      date=date_selector, summary=summary_selector,
+                                      detail_body=detail_selector, next_page=next_selector,
+                                      max_pages=max_pages)
+            problem = check_selectors(selectors)
+            if problem:
+                _fail(problem)
+        resolved = gazetteer.resolve(district) if district else None
+        if district and resolved is None:
+            _fail(f"{district!r} is not a Tianjin district or zone")
+        source = Source("try", url, kind, url, category, resolved,  # type: ignore[arg-type]
+                        html=selectors)
+    else:
+        _fail("name a SOURCE_ID from the sources file, or give --url")
+    items = asyncio.run(try_source(source, settings.fetch, gazetteer, ctx.clock()))
+    for item in items:
+        click.echo(_describe_item(item))
+    click.echo(f"{len(items)} item(s) from {source.url}", err=True)
+    if not items:
+        _fail("no items: check the selectors (html) or that the URL is a feed")
+
+
+def _describe_item(item: Item) -> str:
+    tags = ", ".join(f"{t.district} ({'+'.join(t.origins)})" for t in item.districts)
+    lines = [f"* {item.title}", f"  {item.url}",
+             f"  {item.published:%Y-%m-%d %H:%M %Z} · {CATEGORY_LABELS[item.category]}"
+             f" · {tags or '未标注区'}"]
+    policy = " · ".join(v for v in (item.issuer, item.doc_number, "、".join(item.doc_types)) if v)
+    if policy:
+        lines.append(f"  {policy}")
+    if item.summary:
+        lines.append(f"  {item.summary[:80]}")
+    return "\n".join(lines)
 
 
 @cli.group()

@@ -41,3 +41,12 @@ def unseen(candidates: Iterable[Item], known: KnownKeys) -> list[Item]:
         known.guids.add(guid)
         out.append(item)
     return out
+
+
+def republished(candidates: Iterable[Item], known: KnownKeys) -> list[Item]:
+    """Items new to their source but already stored from another (same URL or story)."""
+    return [
+        item for item in candidates
+        if (item.source_id, item.guid) not in known.guids
+        and (item.url in known.urls or item.fingerprint in known.fingerprints)
+    ]

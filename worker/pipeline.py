@@ -7,27 +7,29 @@ tasks are thin shells that read the clock once and call these.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from worker.backoff import backoff_seconds
 from worker.config import Settings
-from worker.dedupe import KnownKeys, unseen
+from worker.dedupe import KnownKeys, republished, unseen
 from worker.digest.compose import compose
 from worker.districts import Gazetteer
 from worker.errors import MailError, SourceError, TransientMailError, is_transient
 from worker.mail import Sender
-from worker.mail.message import build_message
+from worker.mail.message import build_message, build_ops_alert
 from worker.mail.smtp import RecipientRejected
 from worker.matching import MatchIndex, compile_rule
 from worker.models import Item, Source
+from worker.neardup import Known, NearDuplicates, signature
 from worker.schedule import plan_digest
-from worker.sources.feed import parse_feed
+from worker.sources.collect import collect, fill_details
 from worker.sources.fetch import Fetcher
 from worker.store import digests as digest_rows
 from worker.store import items as item_rows
@@ -35,6 +37,7 @@ from worker.store import sources as source_rows
 from worker.store import subscribers as subscriber_rows
 
 log = logging.getLogger("radar.pipeline")
+NEAR_DUPLICATE_WINDOW = timedelta(days=30)  # how far back a republished story is recognised
 
 
 @dataclass(frozen=True)
@@ -98,14 +101,19 @@ async def poll_sources(rt: Runtime, now: datetime) -> tuple[list[PollReport], li
 async def poll_one(
     rt: Runtime, fetcher: Fetcher, source: Source, now: datetime
 ) -> tuple[PollReport, list[Item]]:
-    """Fetch, parse and store one source's new items."""
+    """Fetch, parse and store one source's new items; a failure is recorded, not raised."""
     with rt.engine.connect() as conn:
-        validators = source_rows.validators(conn, source.id)
+        state = source_rows.poll_state(conn, source.id)
     try:
-        result = await fetcher.fetch(source, validators)
-        parsed = [] if result.body is None else parse_feed(
-            source, result.body, result.url, result.content_type, rt.gazetteer, now
-        )
+        result = await fetcher.fetch(source, state.validators)
+        body_hash = hashlib.sha256(result.body).hexdigest() if result.body is not None else None
+        # 304, or the same bytes from a server without validators: nothing to re-parse.
+        unchanged = result.body is None or body_hash == state.content_hash
+        parsed = [] if unchanged else await collect(fetcher, source, result, rt.gazetteer, now)
+        with rt.engine.connect() as conn:
+            known = item_rows.known(conn, KnownKeys.wanted_for(parsed))
+        elsewhere = republished(parsed, known)
+        fresh = await fill_details(fetcher, source, unseen(parsed, known), rt.gazetteer)
     except SourceError as e:
         report = _record_failure(rt, source, e.reason, now)
         return replace(report, transient=is_transient(e),
@@ -113,13 +121,66 @@ async def poll_one(
     except Exception as e:  # a bug in one source's path must not stop the others
         log.exception("source %s (%s): unexpected error", source.id, source.url)
         return _record_failure(rt, source, f"internal error: {type(e).__name__}: {e}", now), []
+    empty = empty_streak(source, state.empty_streak, unchanged, len(parsed))
     with rt.engine.begin() as conn:
-        fresh = unseen(parsed, item_rows.known(conn, KnownKeys.wanted_for(parsed)))
-        stored = item_rows.insert(conn, fresh, now)
-        source_rows.record_success(conn, source.id, result.validators, now)
+        stored = _store_new(conn, fresh, elsewhere, now)
+        source_rows.record_success(conn, source.id, result.validators, now,
+                                   body_hash or state.content_hash, empty)
     log.info("source %s: %d entries, %d new%s", source.id, len(parsed), len(stored),
-             " (not modified)" if result.not_modified else "")
-    return PollReport(source.id, len(stored), result.not_modified), stored
+             " (unchanged)" if unchanged else "")
+    if empty == source.empty_alert_after:
+        await _alert_ops(rt, source, empty, now)
+    return PollReport(source.id, len(stored), unchanged), stored
+
+
+def empty_streak(source: Source, streak: int, unchanged: bool, parsed: int) -> int:
+    """Polls in a row where an HTML list page gave no items (an unchanged empty page counts)."""
+    if source.kind != "html":
+        return 0
+    if unchanged:
+        return streak + 1 if streak else 0
+    return 0 if parsed else streak + 1
+
+
+def _store_new(conn: Connection, fresh: list[Item], elsewhere: list[Item], now: datetime
+               ) -> list[Item]:
+    """Insert new items, except near-duplicates of recent ones: those, and exact copies
+    from other sources, are recorded under the item they repeat."""
+    for copy in elsewhere:
+        original = item_rows.original_of(conn, copy)
+        if original is not None and original[1] != copy.source_id:
+            item_rows.add_alias(conn, original[0], copy, now)
+    if not fresh:
+        return []
+    index = NearDuplicates(item_rows.recent(conn, now - NEAR_DUPLICATE_WINDOW))
+    stored = []
+    for item in fresh:
+        minhash = signature(item.title)
+        original_id = index.match(item, minhash)
+        if original_id is not None:
+            item_rows.add_alias(conn, original_id, item, now)
+            continue
+        new = item_rows.insert_one(conn, item, now, minhash)
+        if new is not None and new.id is not None:
+            index.add(Known(new.id, new, minhash))
+            stored.append(new)
+    return stored
+
+
+async def _alert_ops(rt: Runtime, source: Source, streak: int, now: datetime) -> None:
+    """A list page that keeps giving nothing was probably redesigned: tell a person."""
+    log.error("source %s (%s): no items in %d polls in a row; its selectors may no longer "
+              "match the page", source.id, source.url, streak)
+    if not rt.settings.ops_email:
+        return
+    message = build_ops_alert(rt.settings.mail.sender, rt.settings.ops_email,
+                              source.id, source.url, streak, now)
+    try:
+        async with rt.make_sender() as sender:
+            await sender.send(message)
+    except MailError as e:
+        log.error("could not tell ops (%s) about source %s: %s", rt.settings.ops_email,
+                  source.id, e)
 
 
 async def poll_and_match(rt: Runtime, source_id: str, now: datetime) -> PollReport:

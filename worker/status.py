@@ -51,6 +51,9 @@ def problems(health: Health, service: ServiceSettings, beat_only: bool = False) 
         return out
     out += [f"source {s.id} failed {s.failure_streak} times in a row: {s.last_error}"
             for s in health.sources if s.failure_streak >= service.failing_source_streak]
+    out += [f"source {s.id} gave no items in {s.empty_streak} polls in a row: were its "
+            "pages redesigned? (radar sources test)"
+            for s in health.sources if s.empty_streak >= service.failing_source_streak]
     if health.stale_digests:
         out.append(f"{health.stale_digests} digest(s) waiting longer than "
                    f"{service.stale_pending_minutes} min: are the workers running?")

@@ -31,6 +31,8 @@ class DigestItem:
     summary: tuple[Fragment, ...]
     keywords: tuple[str, ...]
     other_districts: tuple[str, ...]
+    policy: tuple[tuple[str, str], ...] = ()  # (发文机关 | 文号 | 类型, value)
+    also_in: tuple[str, ...] = ()  # names of other sources that published it
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,11 @@ def _item_view(
         summary=highlight(summary, entry.keywords),
         keywords=entry.keywords,
         other_districts=others,
+        policy=tuple((label, value) for label, value in (
+            ("发文机关", item.issuer), ("文号", item.doc_number),
+            ("类型", "、".join(item.doc_types))) if value),
+        also_in=tuple(dict.fromkeys(source_names.get(s, s) for s in entry.also_in
+                                    if s != item.source_id)),
     )
 
 

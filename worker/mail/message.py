@@ -8,7 +8,7 @@ from datetime import datetime
 from email.headerregistry import Address, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.policy import SMTP, Policy
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime, make_msgid, parseaddr
 
 from worker.digest.render import Rendered
 
@@ -45,8 +45,12 @@ class Envelope:
 
 def message_id(digest_key: str, sender: str) -> str:
     """Same digest, same Message-ID: a re-send after a crash is recognisably the same mail."""
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "district-radar.invalid"
-    return f"<digest.{hashlib.sha256(digest_key.encode()).hexdigest()[:32]}@{domain}>"
+    digest = hashlib.sha256(digest_key.encode()).hexdigest()[:32]
+    return f"<digest.{digest}@{_domain(sender)}>"
+
+
+def _domain(sender: str) -> str:
+    return parseaddr(sender)[1].rpartition("@")[2] or "district-radar.invalid"
 
 
 def build_message(rendered: Rendered, envelope: Envelope, now: datetime) -> EmailMessage:
@@ -66,4 +70,24 @@ def build_message(rendered: Rendered, envelope: Envelope, now: datetime) -> Emai
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
     message.set_content(rendered.text, charset="utf-8")
     message.add_alternative(rendered.html, subtype="html", charset="utf-8")
+    return message
+
+
+def build_ops_alert(sender: str, to: str, source_id: str, url: str, streak: int,
+                    now: datetime) -> EmailMessage:
+    """A plain-text note to ops: a source has stopped producing items."""
+    message = EmailMessage(policy=POLICY)
+    message["Subject"] = f"[district-radar] source {source_id} gives no items ({streak} polls)"
+    message["From"] = sender
+    message["To"] = to
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid("ops", domain=_domain(sender))
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(
+        f"The list page of source {source_id} has given no items in {streak} polls in a "
+        f"row:\n\n  {url}\n\nThe site was probably redesigned and its selectors in "
+        "sources.yaml no longer match. Try them with:\n\n"
+        f"  radar sources test {source_id}\n",
+        charset="utf-8",
+    )
     return message

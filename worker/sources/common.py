@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from worker.districts import Gazetteer
@@ -34,4 +35,18 @@ def build_item(
         issuer=meta.issuer if meta else "",
         doc_number=meta.doc_number if meta else "",
         doc_types=meta.doc_types if meta else (),
+    )
+
+
+def with_body(item: Item, source: Source, body: str, gazetteer: Gazetteer) -> Item:
+    """The item with its detail page's text as summary, tags and metadata redone."""
+    summary = body[:5000]
+    meta = policy_meta(item.title, summary) if source.category == "policy" else None
+    return replace(
+        item,
+        summary=summary,
+        districts=gazetteer.tag(item.title, summary, source.district),
+        issuer=meta.issuer if meta else item.issuer,
+        doc_number=meta.doc_number if meta else item.doc_number,
+        doc_types=meta.doc_types if meta else item.doc_types,
     )

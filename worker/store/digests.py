@@ -8,7 +8,7 @@ Only the deliveries a digest actually carried are marked delivered with it.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -206,8 +206,10 @@ def _entries(conn: Connection, *where: sa.ColumnElement[bool]) -> list[Entry]:
         .where(deliveries.c.delivered_at.is_(None), *where)
         .order_by(deliveries.c.id)
     )
-    return [Entry(r.delivery_id, item_rows.from_row(r), tuple(r.kw),
-                  tuple(r.matched_districts)) for r in rows]
+    entries = [Entry(r.delivery_id, item_rows.from_row(r), tuple(r.kw),
+                     tuple(r.matched_districts)) for r in rows]
+    others = item_rows.also_in(conn, (e.item.id for e in entries if e.item.id))
+    return [replace(e, also_in=others.get(e.item.id or 0, ())) for e in entries]
 
 
 def unsent_since(conn: Connection, before: datetime) -> int:

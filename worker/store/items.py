@@ -8,12 +8,14 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from datasketch import MinHash
 from sqlalchemy.engine import Connection
 
 from worker.dedupe import KnownKeys
 from worker.models import DistrictTag, Item
+from worker.neardup import Known, from_bytes, signature, to_bytes
 from worker.store.db import insert_ignoring_conflicts
-from worker.store.tables import items
+from worker.store.tables import item_sources, items
 
 _CHUNK = 500  # stay under SQLite's bound-parameter limit
 T = TypeVar("T")
@@ -39,19 +41,58 @@ def known(conn: Connection, wanted: KnownKeys) -> KnownKeys:
 
 def insert(conn: Connection, new: Sequence[Item], now: datetime) -> list[Item]:
     """Store items; one another worker stored meanwhile is skipped. Returns them with ids."""
-    stored = []
-    for item in new:
-        statement = insert_ignoring_conflicts(conn, items).values(
-            source_id=item.source_id, guid=item.guid, url=item.url,
-            fingerprint=item.fingerprint, title=item.title, summary=item.summary,
-            published_at=item.published, category=item.category,
-            districts=[[t.district, list(t.origins)] for t in item.districts],
-            first_seen_at=now,
-        ).returning(items.c.id)
-        item_id = conn.execute(statement).scalar()
-        if item_id is not None:
-            stored.append(replace(item, id=item_id))
-    return stored
+    stored = [insert_one(conn, item, now, signature(item.title)) for item in new]
+    return [item for item in stored if item is not None]
+
+
+def insert_one(conn: Connection, item: Item, now: datetime, minhash: MinHash) -> Item | None:
+    statement = insert_ignoring_conflicts(conn, items).values(
+        source_id=item.source_id, guid=item.guid, url=item.url,
+        fingerprint=item.fingerprint, title=item.title, summary=item.summary,
+        published_at=item.published, category=item.category,
+        districts=[[t.district, list(t.origins)] for t in item.districts],
+        first_seen_at=now, issuer=item.issuer, doc_number=item.doc_number,
+        doc_types=list(item.doc_types), minhash=to_bytes(minhash),
+    ).returning(items.c.id)
+    item_id = conn.execute(statement).scalar()
+    return None if item_id is None else replace(item, id=item_id)
+
+
+def recent(conn: Connection, since: datetime) -> list[Known]:
+    """Items first seen since `since`, with their title signatures (near-duplicate search)."""
+    rows = conn.execute(sa.select(items).where(items.c.first_seen_at >= since,
+                                               items.c.minhash.is_not(None)))
+    return [Known(r.id, from_row(r), from_bytes(r.minhash)) for r in rows]
+
+
+def original_of(conn: Connection, item: Item) -> tuple[int, str] | None:
+    """The stored item with this URL or story: (id, source id)."""
+    row = conn.execute(
+        sa.select(items.c.id, items.c.source_id)
+        .where(sa.or_(items.c.url == item.url, items.c.fingerprint == item.fingerprint))
+        .order_by(items.c.id).limit(1)
+    ).first()
+    return None if row is None else (row.id, row.source_id)
+
+
+def add_alias(conn: Connection, item_id: int, duplicate: Item, now: datetime) -> None:
+    """Record that another source published the stored item `item_id` too."""
+    conn.execute(insert_ignoring_conflicts(conn, item_sources).values(
+        item_id=item_id, source_id=duplicate.source_id, url=duplicate.url,
+        title=duplicate.title, seen_at=now,
+    ))
+
+
+def also_in(conn: Connection, item_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
+    """item id → the other sources that published it."""
+    out: dict[int, list[str]] = {}
+    for chunk in _chunks(set(item_ids)):
+        rows = conn.execute(sa.select(item_sources.c.item_id, item_sources.c.source_id)
+                            .where(item_sources.c.item_id.in_(chunk))
+                            .order_by(item_sources.c.id))
+        for row in rows:
+            out.setdefault(row.item_id, []).append(row.source_id)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def by_ids(conn: Connection, ids: Iterable[int]) -> dict[int, Item]:
@@ -67,7 +108,8 @@ def from_row(row: Any) -> Item:
         source_id=row.source_id, guid=row.guid, url=row.url, title=row.title,
         summary=row.summary, published=row.published_at, category=row.category,
         districts=tuple(DistrictTag(name, tuple(origins)) for name, origins in row.districts),
-        fingerprint=row.fingerprint, id=row.id,
+        fingerprint=row.fingerprint, id=row.id, issuer=row.issuer,
+        doc_number=row.doc_number, doc_types=tuple(row.doc_types or ()),
     )
 
 

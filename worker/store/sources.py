@@ -21,6 +21,16 @@ class SourceStatus:
     last_error: str | None
     failure_streak: int
     items_stored: int
+    empty_streak: int = 0
+
+
+@dataclass(frozen=True)
+class PollState:
+    """What the last poll left for the next one."""
+
+    validators: Validators
+    content_hash: str | None
+    empty_streak: int
 
 
 def sync(conn: Connection, configured: Sequence[Source]) -> None:
@@ -32,24 +42,32 @@ def sync(conn: Connection, configured: Sequence[Source]) -> None:
         elif existing[source.id] != source.url:
             conn.execute(
                 sources.update().where(sources.c.id == source.id)
-                .values(name=source.name, url=source.url, etag=None, last_modified=None)
+                .values(name=source.name, url=source.url, etag=None, last_modified=None,
+                        content_hash=None)
             )
 
 
 def validators(conn: Connection, source_id: str) -> Validators:
-    row = conn.execute(
-        sa.select(sources.c.etag, sources.c.last_modified).where(sources.c.id == source_id)
-    ).first()
-    return Validators() if row is None else Validators(row.etag, row.last_modified)
+    return poll_state(conn, source_id).validators
+
+
+def poll_state(conn: Connection, source_id: str) -> PollState:
+    row = conn.execute(sa.select(sources).where(sources.c.id == source_id)).first()
+    if row is None:
+        return PollState(Validators(), None, 0)
+    return PollState(Validators(row.etag, row.last_modified), row.content_hash,
+                     row.empty_streak)
 
 
 def record_success(
-    conn: Connection, source_id: str, validators: Validators, now: datetime
+    conn: Connection, source_id: str, validators: Validators, now: datetime,
+    content_hash: str | None = None, empty_streak: int = 0,
 ) -> None:
     conn.execute(
         sources.update().where(sources.c.id == source_id).values(
             etag=validators.etag, last_modified=validators.last_modified,
             last_polled_at=now, last_success_at=now, last_error=None, failure_streak=0,
+            content_hash=content_hash, empty_streak=empty_streak,
         )
     )
 
@@ -78,6 +96,7 @@ def statuses(conn: Connection) -> list[SourceStatus]:
         .order_by(sources.c.id)
     )
     return [
-        SourceStatus(r.id, r.url, r.last_success_at, r.last_error, r.failure_streak, r.n)
+        SourceStatus(r.id, r.url, r.last_success_at, r.last_error, r.failure_streak, r.n,
+                     r.empty_streak)
         for r in conn.execute(query)
     ]
