@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,39 @@ def test_bad_sources_name_the_entry(tmp_path: Path, text: str, message: str) -> 
     with pytest.raises(ConfigError) as raised:
         load_sources(path, Gazetteer.tianjin())
     assert f"sources.yaml: {message}" in str(raised.value)
+
+
+HTML = "sources:\n  - {id: h, name: H, kind: html, url: 'http://h.test/list', category: policy"
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    (HTML + "}\n", "sources[0].html: kind html needs selectors"),
+    (HTML + ", html: {item: 'div[['}}\n", "sources[0].html: bad selector 'div[['"),
+    (HTML + ", html: {item: 'li', date: 'xpath://span[@'}}\n", "bad selector 'xpath://span[@'"),
+    (HTML + ", html: {item: 'li', page_url: 'index.html'}}\n",  # no {page} or {index}
+     "sources[0].html.page_url: String should match pattern"),
+    (HTML + ", html: {item: 'li', max_pages: 0}}\n", "sources[0].html.max_pages"),
+    ("sources:\n  - {id: r, name: R, kind: rss, url: 'http://r.test/f', category: project,"
+     " html: {item: li}}\n", "sources[0].html: selectors are for kind: html only"),
+])
+def test_bad_html_sources(tmp_path: Path, entry: str, message: str) -> None:
+    path = write(tmp_path, "sources.yaml", entry)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_sources(path, Gazetteer.tianjin())
+
+
+def test_html_source_loads(tmp_path: Path) -> None:
+    path = write(tmp_path, "sources.yaml", HTML + ", district: 西青, empty_alert_after: 5, "
+                 "html: {item: 'ul.list li', date: 'span', next_page: 'a.next', max_pages: 3}}\n")
+    [source] = load_sources(path, Gazetteer.tianjin())
+    assert source.html is not None and source.html.item == "ul.list li"
+    assert (source.html.max_pages, source.empty_alert_after, source.district) == (3, 5, "西青区")
+
+
+def test_the_example_sources_file_is_valid() -> None:
+    example = Path(__file__).parent.parent / "config" / "sources.example.yaml"
+    sources = load_sources(example, Gazetteer.tianjin())
+    assert {s.kind for s in sources} >= {"html"}
 
 
 def test_source_district_short_form_resolves(tmp_path: Path) -> None:

@@ -188,3 +188,11 @@ def test_near_duplicates_from_another_source_are_delivered_once(
     [also] = [line.strip() for line in body.splitlines() if line.strip().startswith("另见：")]
     names = {"projects": "天津招商项目", "county": "区县新闻汇总", "portal": "转载门户"}
     assert sorted(also.removeprefix("另见：").split("、")) == sorted(names[s] for s in others)
+
+
+@pytest.mark.parametrize(("pattern", "second_page"), [
+    ("list_{page}.html", "list_2.html"), ("index_{index}.html", "index_1.html")])
+def test_numbered_pages(feed_server: FeedServer, pattern: str, second_page: str) -> None:
+    selectors = replace(POLICY_LIST, next_page=None, page_url=pattern, max_pages=2)
+    items_of(html_source(feed_server, "/pages/xiqing-policies-gbk.html", selectors))
+    assert feed_server.hits(f"/pages/{second_page}")

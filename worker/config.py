@@ -169,7 +169,7 @@ class _HtmlEntry(_Frozen):
     summary: str | None = None
     detail_body: str | None = None
     next_page: str | None = None
-    page_url: str | None = Field(None, pattern=r"\{page\}")
+    page_url: str | None = Field(None, pattern=r"\{(page|index)\}")
     max_pages: int = Field(1, ge=1, le=50)
 
 

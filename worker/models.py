@@ -31,7 +31,7 @@ class HtmlSelectors:
     summary: str | None = None
     detail_body: str | None = None  # on the item's own page: its text becomes the summary
     next_page: str | None = None  # the link to the next list page
-    page_url: str | None = None  # or a pattern for page n >= 2: "index_{page}.html"
+    page_url: str | None = None  # or page n >= 2 as "list_{page}.html" / "index_{index}.html"
     max_pages: int = 1
 
 

@@ -122,7 +122,8 @@ def _next_url(source: Source, selectors: HtmlSelectors, root: Any, page_url: str
         href = found[0].get("href") if found else None
         return canonical_url(href, base=page_url) or None if href else None
     if selectors.page_url:
-        return urljoin(source.url, selectors.page_url.format(page=page + 1))
+        # {page}: 2, 3, …; {index}: 1, 2, … (CMSs that call page 2 "index_1.html")
+        return urljoin(source.url, selectors.page_url.format(page=page + 1, index=page))
     return None
 
 
