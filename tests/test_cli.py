@@ -44,8 +44,8 @@ def test_unreachable_database_is_reported_without_traceback(tmp_path: Path) -> N
 def test_demo_twice(tmp_path: Path) -> None:
     first = radar(tmp_path, "demo")
     assert first.returncode == 0, first.stderr
-    assert "Polled 3 sources: 3 ok" in first.stdout
-    assert "New items:    19" in first.stdout and "Digests sent: 4" in first.stdout
+    assert "Polled 4 sources: 4 ok" in first.stdout
+    assert "New items:    23" in first.stdout and "Digests sent: 4" in first.stdout
     outbox = tmp_path / "var" / "demo" / "outbox"
     assert len(list(outbox.glob("*.eml"))) == 4 and len(list(outbox.glob("*.html"))) == 4
     wang = next(outbox.glob("wang@example.com-*.html")).read_text(encoding="utf-8")

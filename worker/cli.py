@@ -350,7 +350,7 @@ def demo(ctx: _Context, folder: Path) -> None:
             update={"sources_file": write_demo_sources(base_url, folder)}
         )
         rt = build_runtime(settings)
-        click.echo(f"sample site:  {base_url} ({len(rt.sources)} feeds)")
+        click.echo(f"sample site:  {base_url} ({len(rt.sources)} sources)")
         click.echo(f"database:     {folder / 'radar.db'}")
         added, updated, _ = import_subscribers(rt, sample_subscribers(), ctx.clock())
         click.echo(f"subscribers:  {added + updated} sample investors")

@@ -20,6 +20,7 @@ class _SiteHandler(SimpleHTTPRequestHandler):
     _FEED_TYPES: ClassVar[dict[str, str]] = {
         ".xml": "application/rss+xml; charset=utf-8",
         ".atom": "application/atom+xml; charset=utf-8",
+        ".html": "text/html",  # like many government servers: the charset only in <meta>
     }
 
     def guess_type(self, path: str | os.PathLike[str]) -> str:
