@@ -125,6 +125,20 @@ def _exec_celery(ctx: _Context, *args: str) -> NoReturn:
 
 
 @cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@pass_context
+def web(ctx: _Context, host: str, port: int) -> None:
+    """Serve the subscription pages (subscribe, confirm, preferences, unsubscribe)."""
+    import uvicorn
+
+    from worker.web.app import create_app
+
+    app = create_app(ctx.runtime(), ctx.clock if ctx.now else lambda: datetime.now(UTC))
+    uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")
+
+
+@cli.command()
 @click.option("--beat-only", is_flag=True,
               help="Only check that a beat holds the scheduler lock (for a healthcheck).")
 @pass_context

@@ -111,7 +111,8 @@ class Subscriber:
     exclude: tuple[str, ...] = ()
     schedule: Schedule = field(default_factory=lambda: Schedule("weekly"))
     id: int | None = None
-    status: Literal["active", "suspended", "unsubscribed"] = "active"
+    # pending: not confirmed yet (web sign-up); paused: by the subscriber; suspended: bounces
+    status: Literal["pending", "active", "paused", "suspended", "unsubscribed"] = "active"
     created_at: datetime | None = None
 
 

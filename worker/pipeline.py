@@ -70,7 +70,7 @@ class PollReport:
     retry_after: float | None = None  # what the server asked for, in seconds
 
 
-SendOutcome = Literal["sent", "deferred", "failed", "empty", "taken"]
+SendOutcome = Literal["sent", "deferred", "failed", "empty", "taken", "cancelled"]
 
 
 @dataclass
@@ -259,6 +259,9 @@ async def send_digest(rt: Runtime, sender: Sender, digest_id: int, now: datetime
         if not digest_rows.claim(conn, digest_id, now, lease):
             return "taken"
         contents = digest_rows.contents(conn, digest_id)
+        if contents.subscriber.status != "active":  # unsubscribed or paused meanwhile
+            digest_rows.cancel(conn, digest_id, f"subscriber is {contents.subscriber.status}")
+            return "cancelled"
         if not contents.entries:
             digest_rows.discard(conn, digest_id)
             return "empty"

@@ -46,10 +46,10 @@ class Envelope:
 def message_id(digest_key: str, sender: str) -> str:
     """Same digest, same Message-ID: a re-send after a crash is recognisably the same mail."""
     digest = hashlib.sha256(digest_key.encode()).hexdigest()[:32]
-    return f"<digest.{digest}@{_domain(sender)}>"
+    return f"<digest.{digest}@{sender_domain(sender)}>"
 
 
-def _domain(sender: str) -> str:
+def sender_domain(sender: str) -> str:
     return parseaddr(sender)[1].rpartition("@")[2] or "district-radar.invalid"
 
 
@@ -81,7 +81,7 @@ def build_ops_alert(sender: str, to: str, source_id: str, url: str, streak: int,
     message["From"] = sender
     message["To"] = to
     message["Date"] = format_datetime(now)
-    message["Message-ID"] = make_msgid("ops", domain=_domain(sender))
+    message["Message-ID"] = make_msgid("ops", domain=sender_domain(sender))
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(
         f"The list page of source {source_id} has given no items in {streak} polls in a "

@@ -183,6 +183,12 @@ def mark_failed(conn: Connection, digest_id: int, error: str) -> None:
                  .values(state="failed", last_error=error[:2000]))
 
 
+def cancel(conn: Connection, digest_id: int, reason: str) -> None:
+    """The subscriber left (or paused) before it went out: it never will."""
+    conn.execute(digests.update().where(digests.c.id == digest_id)
+                 .values(state="cancelled", last_error=reason))
+
+
 def discard(conn: Connection, digest_id: int) -> None:
     """An empty digest is not sent; the row goes so the period stays open."""
     conn.execute(digests.delete().where(digests.c.id == digest_id))

@@ -63,6 +63,36 @@ def remove(conn: Connection, email: str) -> bool:
     return result.rowcount > 0
 
 
+def create_pending(conn: Connection, subscriber: Subscriber, now: datetime) -> Subscriber:
+    """A web sign-up: stored unconfirmed, matched nothing until confirmed."""
+    email = subscriber.email.lower()
+    conn.execute(subscribers.insert().values(
+        email=email, created_at=now, updated_at=now, status="pending", **_values(subscriber)))
+    stored = by_email(conn, email)
+    assert stored is not None
+    return stored
+
+
+def update_rules(conn: Connection, subscriber_id: int, rules: Subscriber, now: datetime) -> None:
+    conn.execute(subscribers.update().where(subscribers.c.id == subscriber_id)
+                 .values(updated_at=now, **_values(rules)))
+
+
+def set_status(conn: Connection, subscriber_id: int, status: str, now: datetime,
+               only_from: tuple[str, ...] = ()) -> bool:
+    """Change the status (only from the given ones, if any); True if it changed."""
+    query = subscribers.update().where(subscribers.c.id == subscriber_id)
+    if only_from:
+        query = query.where(subscribers.c.status.in_(only_from))
+    return conn.execute(query.values(status=status, updated_at=now)).rowcount > 0
+
+
+def expire_pending(conn: Connection, before: datetime) -> int:
+    """Forget sign-ups never confirmed since `before`."""
+    return conn.execute(subscribers.delete().where(
+        subscribers.c.status == "pending", subscribers.c.created_at < before)).rowcount
+
+
 def record_hard_bounce(conn: Connection, subscriber_id: int, suspend_after: int) -> bool:
     """Count a permanent rejection; suspend at the limit. True if now suspended."""
     conn.execute(

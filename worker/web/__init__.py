@@ -1,0 +1,1 @@
+"""The subscription web app: subscribe (double opt-in), preferences, one-click unsubscribe."""

@@ -1,0 +1,83 @@
+"""The subscription form ↔ a Subscriber, validated exactly as an import row is (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from worker.districts import Gazetteer
+from worker.errors import SubscriberError
+from worker.models import Subscriber
+from worker.subscribers_io import parse_row
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+RULE_FIELDS = ("name", "districts", "categories", "keywords", "exclude", "frequency",
+               "send_at", "timezone")
+
+
+@dataclass
+class Form:
+    """What the user typed, kept to show again next to any errors."""
+
+    email: str = ""
+    name: str = ""
+    districts: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    keywords: str = ""
+    exclude: str = ""
+    frequency: str = "weekly"
+    weekday: str = "mon"
+    time: str = "09:00"
+    timezone: str = "Asia/Shanghai"
+
+    @classmethod
+    def from_post(cls, data: Mapping[str, str], lists: Mapping[str, Sequence[str]]) -> Form:
+        return cls(
+            email=data.get("email", "").strip()[:320], name=data.get("name", "")[:200],
+            districts=list(lists.get("districts", []))[:50],
+            categories=list(lists.get("categories", []))[:5],
+            keywords=data.get("keywords", "")[:6000], exclude=data.get("exclude", "")[:6000],
+            frequency=data.get("frequency", "weekly"), weekday=data.get("weekday", "mon"),
+            time=data.get("time", "09:00")[:10],
+            timezone=data.get("timezone", "Asia/Shanghai")[:64],
+        )
+
+    @classmethod
+    def from_subscriber(cls, s: Subscriber) -> Form:
+        return cls(email=s.email, name=s.name, districts=list(s.districts),
+                   categories=list(s.categories), keywords="、".join(s.keywords),
+                   exclude="、".join(s.exclude), frequency=s.schedule.frequency,
+                   weekday=DAYS[s.schedule.weekday], time=f"{s.schedule.at:%H:%M}",
+                   timezone=s.schedule.timezone)
+
+    def row(self) -> dict[str, object]:
+        send_at = f"{self.weekday} {self.time}" if self.frequency == "weekly" else self.time
+        return {"email": self.email, "name": self.name, "districts": self.districts,
+                "categories": self.categories, "keywords": self.keywords,
+                "exclude": self.exclude, "frequency": self.frequency, "send_at": send_at,
+                "timezone": self.timezone}
+
+
+def validate(form: Form, gazetteer: Gazetteer, with_email: bool = True
+             ) -> tuple[Subscriber | None, dict[str, str]]:
+    """(subscriber, {}) or (None, {field: reason}) with every wrong field named."""
+    row = form.row()
+    if not with_email:
+        row["email"] = "placeholder@example.com"
+    try:
+        return parse_row(row, "form", gazetteer), {}
+    except SubscriberError:
+        pass
+    errors: dict[str, str] = {}
+    checks = [("email", {"email": row["email"]})] if with_email else []
+    checks += [(name, {"email": "placeholder@example.com", name: row[name]})
+               for name in RULE_FIELDS]
+    if row["frequency"] == "weekly":  # send_at depends on the frequency
+        checks = [(n, {**r, "frequency": "weekly"}) if n == "send_at" else (n, r)
+                  for n, r in checks]
+    for name, partial in checks:
+        try:
+            parse_row(partial, "form", gazetteer)
+        except SubscriberError as e:
+            errors["send_at" if name == "send_at" else name] = e.reason
+    return None, errors or {"email": "invalid"}
