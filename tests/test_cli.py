@@ -80,3 +80,24 @@ def test_preview_and_remove(tmp_path: Path) -> None:
     assert again.returncode == 1 and "no subscriber new@example.com" in again.stderr
     missing = radar(tmp_path, "preview", "ghost@example.com", DATABASE_URL=db)
     assert missing.returncode == 1 and "no subscriber ghost@example.com" in missing.stderr
+
+
+def test_export_is_importable(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    source = tmp_path / "in.yaml"
+    source.write_text("subscribers:\n  - {email: a@example.com, name: 王, districts: [武清], "
+                      "keywords: [AI, 新能源], frequency: weekly, send_at: 'fri 17:00', "
+                      "timezone: Europe/Berlin}\n  - {email: b@example.com, frequency: daily, "
+                      "send_at: '08:30'}\n", encoding="utf-8")
+    assert radar(tmp_path, "subscribers", "import", str(source), DATABASE_URL=db).returncode == 0
+    for form in ("csv", "yaml"):
+        out = tmp_path / f"out.{form}"
+        exported = radar(tmp_path, "subscribers", "export", "--format", form, "--output",
+                         str(out), DATABASE_URL=db)
+        assert exported.returncode == 0 and "2 subscriber(s)" in exported.stderr
+        text = out.read_text(encoding="utf-8")
+        assert "fri 17:00" in text and "Europe/Berlin" in text and "active" in text
+        again = radar(tmp_path, "subscribers", "import", str(out), DATABASE_URL=db)
+        assert again.returncode == 0 and "0 added, 2 updated, 0 rejected" in again.stdout
+    listing = radar(tmp_path, "subscribers", "list", DATABASE_URL=db).stdout
+    assert "a@example.com\tactive\tweekly\tdistricts=武清区 keywords=AI,新能源" in listing

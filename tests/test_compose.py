@@ -45,8 +45,8 @@ def test_compose_file_is_valid_and_the_check_can_fail(tmp_path: Path) -> None:
 
 def test_services_and_variables() -> None:
     services = compose()["services"]
-    assert {"redis", "postgres", "worker", "beat", "mailpit"} <= set(services)
-    for name in ("redis", "postgres", "worker", "beat"):
+    assert {"redis", "postgres", "worker", "beat", "web", "mailpit"} <= set(services)
+    for name in ("redis", "postgres", "worker", "beat", "web"):
         assert "healthcheck" in services[name], name
     used = set(re.findall(r"\$\{([A-Z_]+)", COMPOSE.read_text(encoding="utf-8")))
     documented = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(
@@ -119,7 +119,8 @@ def test_each_service_command_comes_up_natively(tmp_path: Path, local_env: Any) 
         else:
             process = stack.enter_context(running(command, tmp_path / f"{name}.log", env,
                                                   tmp_path))
-            process.wait_for("ready." if name == "worker" else "beat: Starting...", 60)
+            process.wait_for({"worker": "ready.", "beat": "beat: Starting...",
+                              "web": "Uvicorn running"}[name], 60)
             result = healthcheck(service, env)
             assert result.returncode == 0, f"{name} healthcheck: {result.stdout}{result.stderr}"
         started.add(name)

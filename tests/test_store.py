@@ -173,3 +173,18 @@ def test_subscriber_upsert_keeps_status_and_remove_cascades(engine: Engine) -> N
         assert subscribers.remove(conn, "WANG@example.com")
         assert not subscribers.remove(conn, "wang@example.com")
         assert digests.waiting(conn) == []
+
+
+def test_bulk_save_creates_updates_and_keeps_status(engine: Engine) -> None:
+    sub, _ = seed(engine, 1)
+    assert sub.id is not None
+    batch = [Subscriber(f"u{i}@example.com", districts=("武清区",)) for i in range(5)]
+    batch.append(replace(sub, keywords=("氢能",), id=None))
+    with engine.begin() as conn:
+        subscribers.set_status(conn, sub.id, "unsubscribed", T0)
+        assert subscribers.save_many(conn, batch, T0) == (5, 1)
+        assert subscribers.save_many(conn, batch[:2], T0) == (0, 2)
+        again = subscribers.by_email(conn, sub.email)
+        assert again is not None and again.keywords == ("氢能",)
+        assert again.status == "unsubscribed"  # an import never re-subscribes anyone
+        assert len(subscribers.listing(conn)) == 6

@@ -300,6 +300,9 @@ def subscribers_import(ctx: _Context, file: Path) -> None:
         sys.exit(1)
 
 
+IMPORT_BATCH = 1000
+
+
 def import_subscribers(rt: Runtime, file: Path, now: datetime) -> tuple[int, int, int]:
     """Import a file; prints each rejected row. Returns (added, updated, rejected)."""
     try:
@@ -307,13 +310,21 @@ def import_subscribers(rt: Runtime, file: Path, now: datetime) -> tuple[int, int
     except (OSError, UnicodeDecodeError) as e:
         raise RadarError(f"{file}: cannot read: {e}") from e
     good, bad = read_subscribers(text, str(file), rt.gazetteer)
-    for error in bad:
+    for error in bad[:100]:
         click.echo(f"rejected: {error}", err=True)
-    created = 0
-    with rt.engine.begin() as conn:
-        for subscriber in good:
-            created += subscriber_rows.save(conn, subscriber, now)[1]
-    return created, len(good) - created, len(bad)
+    if len(bad) > 100:
+        click.echo(f"rejected: … and {len(bad) - 100} more rows", err=True)
+    created = updated = 0
+    show = len(good) > 5 * IMPORT_BATCH and sys.stderr.isatty()
+    with rt.engine.begin() as conn, click.progressbar(
+        length=len(good), label="importing", file=sys.stderr, hidden=not show
+    ) as progress:
+        for start in range(0, len(good), IMPORT_BATCH):
+            batch = good[start:start + IMPORT_BATCH]
+            added, changed = subscriber_rows.save_many(conn, batch, now)
+            created, updated = created + added, updated + changed
+            progress.update(len(batch))
+    return created, updated, len(bad)
 
 
 @subscribers.command("list")
@@ -332,6 +343,27 @@ def subscribers_list(ctx: _Context) -> None:
         ]))
         click.echo(f"{s.email}\t{s.status}\t{s.schedule.frequency}\t{rules or 'everything'}")
     click.echo(f"{len(rows)} subscriber(s)", err=True)
+
+
+@subscribers.command("export")
+@click.option("--format", "form", type=click.Choice(["csv", "yaml"]), default="csv",
+              show_default=True)
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write here instead of standard output.")
+@pass_context
+def subscribers_export(ctx: _Context, form: str, output: Path | None) -> None:
+    """Every subscriber with rules, schedule and status, in the import file format."""
+    from worker.subscribers_io import write_subscribers
+
+    rt = ctx.runtime()
+    with rt.engine.connect() as conn:
+        rows = subscriber_rows.listing(conn)
+    text = write_subscribers(rows, form)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"{len(rows)} subscriber(s) written to {output}", err=True)
 
 
 @subscribers.command("remove")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import time
 from typing import Any, cast, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,6 +23,7 @@ from worker.normalize import clean_text
 
 FIELDS = ("email", "name", "districts", "categories", "keywords", "exclude",
           "frequency", "send_at", "timezone")
+EXPORT_ONLY = ("status",)  # written by export; ignored on import (status is not importable)
 _SPLIT = re.compile(r"[,，、;；|]")
 _CATEGORY_NAMES = {"project": "project", "projects": "project", "招商项目": "project",
                    "项目": "project", "policy": "policy", "policies": "policy",
@@ -72,7 +73,7 @@ def read_subscribers(
 
 def parse_row(row: Mapping[str, Any], where: str, gazetteer: Gazetteer) -> Subscriber:
     """One subscriber record; SubscriberError naming the field and what was expected."""
-    unknown = sorted(set(row) - set(FIELDS))
+    unknown = sorted(set(row) - set(FIELDS) - set(EXPORT_ONLY))
     if unknown:
         raise SubscriberError(where, f"unknown field(s) {', '.join(unknown)}; "
                                      f"expected {', '.join(FIELDS)}")
@@ -221,6 +222,29 @@ def _yaml_rows(text: str, filename: str) -> Iterator[tuple[str, Mapping[str, Any
         yield f"{filename}: line {line} (subscribers[{i}])", {
             k: v for k, v in row.items() if isinstance(k, str)
         }
+
+
+def write_subscribers(rows: Sequence[Subscriber], form: str) -> str:
+    """The import format (CSV or YAML), so an export can be imported again; with status."""
+    records = [_record(s) for s in rows]
+    if form == "yaml":
+        return yaml.safe_dump({"subscribers": records}, allow_unicode=True, sort_keys=False)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=[*FIELDS, "status"], lineterminator="\n")
+    writer.writeheader()
+    for record in records:
+        writer.writerow({k: ";".join(v) if isinstance(v, list) else v for k, v in record.items()})
+    return out.getvalue()
+
+
+def _record(s: Subscriber) -> dict[str, Any]:
+    day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[s.schedule.weekday]
+    send_at = f"{s.schedule.at:%H:%M}"
+    return {"email": s.email, "name": s.name, "districts": list(s.districts),
+            "categories": list(s.categories), "keywords": list(s.keywords),
+            "exclude": list(s.exclude), "frequency": s.schedule.frequency,
+            "send_at": f"{day} {send_at}" if s.schedule.frequency == "weekly" else send_at,
+            "timezone": s.schedule.timezone, "status": s.status}
 
 
 assert set(get_args(Category)) == set(_CATEGORY_NAMES.values())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, time
 from typing import Any
 
@@ -36,6 +37,26 @@ def save(conn: Connection, subscriber: Subscriber, now: datetime) -> tuple[Subsc
     stored = by_email(conn, email)
     assert stored is not None and stored.id == new_id
     return stored, created
+
+
+def save_many(conn: Connection, batch: Sequence[Subscriber], now: datetime) -> tuple[int, int]:
+    """`save` for a batch in three statements; returns (created, updated)."""
+    emails = [s.email.lower() for s in batch]
+    existing = dict(conn.execute(sa.select(subscribers.c.email, subscribers.c.id)
+                                 .where(subscribers.c.email.in_(emails))).tuples().all())
+    new = [{"email": s.email.lower(), "created_at": now, "updated_at": now, **_values(s)}
+           for s in batch if s.email.lower() not in existing]
+    changed = [{"row_id": existing[s.email.lower()], "updated_at": now, **_values(s)}
+               for s in batch if s.email.lower() in existing]
+    if new:
+        conn.execute(subscribers.insert(), new)
+    if changed:
+        conn.execute(
+            subscribers.update().where(subscribers.c.id == sa.bindparam("row_id"))
+            .values({k: sa.bindparam(k) for k in changed[0] if k != "row_id"}),
+            changed,
+        )
+    return len(new), len(changed)
 
 
 def by_email(conn: Connection, email: str) -> Subscriber | None:

@@ -15,7 +15,7 @@ TEXT: Mapping[str, Mapping[str, str]] = {
         "exclude": "排除词（出现即不发送）", "frequency": "发送频率", "instant": "即时提醒",
         "daily": "每日", "weekly": "每周", "weekday": "星期", "time": "时间",
         "timezone": "时区", "subscribe": "订阅", "project": "招商项目", "policy": "优惠政策",
-        "zones": "功能区",
+        "zones": "功能区：",
         "check_mail_title": "请查收确认邮件",
         "check_mail": "我们已向您填写的地址发送了一封邮件。请点击其中的链接完成订阅；链接 3 天内有效。",
         "confirm_title": "确认订阅", "confirm_button": "确认订阅",
@@ -52,7 +52,7 @@ TEXT: Mapping[str, Mapping[str, str]] = {
         "instant": "Instant", "daily": "Daily", "weekly": "Weekly", "weekday": "Day",
         "time": "Time", "timezone": "Time zone", "subscribe": "Subscribe",
         "project": "Investment projects", "policy": "Preferential policies",
-        "zones": "Zones",
+        "zones": "Zones:",
         "check_mail_title": "Check your mailbox",
         "check_mail": "We sent an email to the address you entered. Open its link to confirm "
                       "your subscription; it is valid for 3 days.",
