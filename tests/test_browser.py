@@ -109,7 +109,7 @@ web: {{base_url: "{base}"}}
         page.click("button[type=submit]")
         wait_until(lambda: any("您已订阅" in m["Subject"] for m in mails_to(ADDRESS)), 10,
                    "the 'already subscribed' mail")
-        preferences = link([m for m in mails_to(ADDRESS) if "您已订阅" in m["Subject"]][0],
+        preferences = link(next(m for m in mails_to(ADDRESS) if "您已订阅" in m["Subject"]),
                            "preferences")
         page.goto(preferences)
         page.fill("#keywords", "新能源、氢能")

@@ -42,8 +42,9 @@ def save(conn: Connection, subscriber: Subscriber, now: datetime) -> tuple[Subsc
 def save_many(conn: Connection, batch: Sequence[Subscriber], now: datetime) -> tuple[int, int]:
     """`save` for a batch in three statements; returns (created, updated)."""
     emails = [s.email.lower() for s in batch]
-    existing = dict(conn.execute(sa.select(subscribers.c.email, subscribers.c.id)
-                                 .where(subscribers.c.email.in_(emails))).tuples().all())
+    rows = conn.execute(sa.select(subscribers.c.email, subscribers.c.id)
+                        .where(subscribers.c.email.in_(emails)))
+    existing = {row.email: row.id for row in rows}
     new = [{"email": s.email.lower(), "created_at": now, "updated_at": now, **_values(s)}
            for s in batch if s.email.lower() not in existing]
     changed = [{"row_id": existing[s.email.lower()], "updated_at": now, **_values(s)}
