@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck check format clean
+.PHONY: demo test bench lint typecheck check format clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,11 @@ demo: $(VENV)/.installed          ## serve the sample site, run one cycle, write
 test: lint typecheck              ## lint, type-check, then the whole suite (SQLite and PostgreSQL)
 	$(BIN)/pytest
 
+bench: $(VENV)/.installed          ## the benchmarks at full size; writes BENCHMARKS.md
+	$(BIN)/python -m bench
+
 lint: $(VENV)/.installed
-	$(BIN)/ruff check worker tests
+	$(BIN)/ruff check worker tests bench
 
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy

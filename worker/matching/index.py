@@ -74,18 +74,21 @@ class MatchIndex:
         if not candidates:
             return []
         hits = self._hits(searchable_text(item))
-        candidates &= self._no_keywords.union(*(self._wanting[h] for h in hits))
+        wanting = set().union(*(self._wanting[h] for h in hits))
+        candidates &= self._no_keywords | wanting
         candidates -= set().union(*(self._excluding[h] for h in hits))
         hit_terms = {self._terms[h] for h in hits}
+        tagged_order = item.district_names
+        item_id = item.id
+        rules = self._rules
         matches = []
         for sid in sorted(candidates):
-            rule = self._rules[sid]
-            matches.append(Match(
-                subscriber_id=sid,
-                item_id=item.id,
-                keywords=rule.named(hit_terms),
-                districts=tuple(d for d in item.district_names if d in rule.districts),
-            ))
+            rule = rules[sid]
+            # Most matches are of subscribers without keywords: no keyword work for them.
+            keywords = rule.named(hit_terms) if sid in wanting else ()
+            districts = tuple(d for d in tagged_order if d in rule.districts) \
+                if rule.districts else ()
+            matches.append(Match(sid, item_id, keywords, districts))
         return matches
 
     def _hits(self, text: str) -> set[int]:
