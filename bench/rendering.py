@@ -15,7 +15,7 @@ from bench.data import items
 from worker.config import Settings
 from worker.digest.build import Links, build_digest
 from worker.digest.compose import compose
-from worker.digest.render import _environment
+from worker.digest.render import jinja_environment
 from worker.districts import Gazetteer
 from worker.mail.message import build_message
 from worker.models import Entry, Schedule, Subscriber
@@ -36,7 +36,7 @@ def run(digests: int) -> dict[str, float]:
         rendered, envelope = compose(reader, f"w:{k}", entries, settings, gazetteer, {}, NOW)
         build_message(rendered, envelope, NOW).as_bytes()
     full = time.perf_counter() - started
-    env = _environment(templates_dir())
+    env = jinja_environment(templates_dir())
     links = Links("https://x/u", "https://x/p")
     started = time.perf_counter()
     for entries in batches:

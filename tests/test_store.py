@@ -54,7 +54,7 @@ def test_migrations_match_the_table_definitions(engine: Engine) -> None:
 def test_items_round_trip_with_aware_times_and_tags(engine: Engine) -> None:
     _, stored = seed(engine)
     with engine.connect() as conn:
-        loaded = items.by_ids(conn, [i.id for i in stored if i.id])
+        loaded = {known.id: known.item for known in items.recent(conn, T0)}
     assert [loaded[i.id] for i in stored if i.id] == stored
     assert stored[0].published.tzinfo is not None
 
@@ -83,7 +83,7 @@ def test_source_error_state(engine: Engine) -> None:
         assert (status.failure_streak, status.last_error, status.items_stored) == (
             2, "timed out", 3)
         sources.record_success(conn, "src", Validators('"e1"', "yesterday"), T0)
-        assert sources.validators(conn, "src") == Validators('"e1"', "yesterday")
+        assert sources.poll_state(conn, "src").validators == Validators('"e1"', "yesterday")
         assert sources.statuses(conn)[0].failure_streak == 0
 
 

@@ -11,7 +11,6 @@ CATEGORIES: tuple[Category, ...] = ("project", "policy")
 CATEGORY_LABELS: dict[str, str] = {"project": "招商项目", "policy": "优惠政策"}
 
 Frequency = Literal["instant", "daily", "weekly"]
-FREQUENCIES: tuple[Frequency, ...] = ("instant", "daily", "weekly")
 
 SourceKind = Literal["rss", "atom", "html"]
 

@@ -24,7 +24,7 @@ class Rendered:
 
 def render_digest(digest: Digest, templates: Path | None = None) -> Rendered:
     """Both bodies of the mail; every text from a feed is escaped in the HTML."""
-    env = _environment(templates or templates_dir())
+    env = jinja_environment(templates or templates_dir())
     text = env.get_template("digest.txt").render(digest=digest)
     html = env.get_template("digest.html").render(digest=digest)
     # Mail clients drop <style>; inline it (and keep nothing the client would ignore).
@@ -32,7 +32,8 @@ def render_digest(digest: Digest, templates: Path | None = None) -> Rendered:
 
 
 @lru_cache(maxsize=4)
-def _environment(folder: Path) -> jinja2.Environment:
+def jinja_environment(folder: Path) -> jinja2.Environment:
+    """The digest templates' environment (cached): escaping for .html, filters for marks."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folder),
         autoescape=jinja2.select_autoescape(["html"], default_for_string=False),

@@ -47,10 +47,6 @@ def sync(conn: Connection, configured: Sequence[Source]) -> None:
             )
 
 
-def validators(conn: Connection, source_id: str) -> Validators:
-    return poll_state(conn, source_id).validators
-
-
 def poll_state(conn: Connection, source_id: str) -> PollState:
     row = conn.execute(sa.select(sources).where(sources.c.id == source_id)).first()
     if row is None:

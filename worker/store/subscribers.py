@@ -18,25 +18,10 @@ def save(conn: Connection, subscriber: Subscriber, now: datetime) -> tuple[Subsc
 
     An existing row keeps its status: an import never re-subscribes someone who left.
     """
-    email = subscriber.email.lower()
-    values = _values(subscriber)
-    existing = by_email(conn, email)
-    if existing is None:
-        new_id = conn.execute(
-            subscribers.insert().values(email=email, created_at=now, updated_at=now, **values)
-            .returning(subscribers.c.id)
-        ).scalar_one()
-        created = True
-    else:
-        new_id = existing.id
-        conn.execute(
-            subscribers.update().where(subscribers.c.id == new_id)
-            .values(updated_at=now, **values)
-        )
-        created = False
-    stored = by_email(conn, email)
-    assert stored is not None and stored.id == new_id
-    return stored, created
+    created, _ = save_many(conn, [subscriber], now)
+    stored = by_email(conn, subscriber.email)
+    assert stored is not None
+    return stored, created == 1
 
 
 def save_many(conn: Connection, batch: Sequence[Subscriber], now: datetime) -> tuple[int, int]:

@@ -115,7 +115,8 @@ class _Web:
             if not csrf_ok(request.cookies.get(CSRF_COOKIE), data.get("csrf")):
                 return self.message(request, "csrf", 403)
             notice, errors, form = self.change(subscriber, data, lists, form)
-            subscriber = self.holder(request, "manage") or subscriber
+            with self.rt.engine.connect() as conn:
+                subscriber = subscriber_rows.by_id(conn, subscriber.id) or subscriber
         return self.page(request, "preferences.html", 400 if errors else 200, form=form,
                          errors=errors, notice=notice, subscriber=subscriber,
                          preview=self.preview(subscriber))

@@ -68,16 +68,16 @@ def validate(form: Form, gazetteer: Gazetteer, with_email: bool = True
         return parse_row(row, "form", gazetteer), {}
     except SubscriberError:
         pass
+    # Check the fields one at a time to name every wrong one, not just the first.
+    checks = {name: {"email": "placeholder@example.com", name: row[name]}
+              for name in RULE_FIELDS}
+    checks["send_at"]["frequency"] = row["frequency"]  # what a valid time is depends on it
+    if with_email:
+        checks["email"] = {"email": row["email"]}
     errors: dict[str, str] = {}
-    checks = [("email", {"email": row["email"]})] if with_email else []
-    checks += [(name, {"email": "placeholder@example.com", name: row[name]})
-               for name in RULE_FIELDS]
-    if row["frequency"] == "weekly":  # send_at depends on the frequency
-        checks = [(n, {**r, "frequency": "weekly"}) if n == "send_at" else (n, r)
-                  for n, r in checks]
-    for name, partial in checks:
+    for name, partial in checks.items():
         try:
             parse_row(partial, "form", gazetteer)
         except SubscriberError as e:
-            errors["send_at" if name == "send_at" else name] = e.reason
+            errors[name] = e.reason
     return None, errors or {"email": "invalid"}
