@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +20,19 @@ import pytest
 from tests.services import IN_CI
 
 RADAR = [sys.executable, "-m", "worker.cli"]
+
+
+def run_radar(*args: str, cwd: Path, env: Mapping[str, str],
+              timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """The `radar` command as a user runs it; output captured, exit status not checked."""
+    return subprocess.run([*RADAR, *args], cwd=cwd, env=dict(env), capture_output=True,
+                          text=True, timeout=timeout, check=False)
+
+
+def environment_without_settings() -> dict[str, str]:
+    """This process's environment minus anything that would configure radar."""
+    prefixes = ("RADAR_", "SMTP_", "MAIL_", "DATABASE_URL", "REDIS_URL", "OPS_EMAIL")
+    return {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
 
 
 def free_port() -> int:

@@ -7,14 +7,13 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.feedserver import FeedServer
-from tests.processes import free_port, running, wait_until
+from tests.processes import RADAR, free_port, run_radar, running, wait_until
 from tests.services import IN_CI
 from tests.smtpserver import SmtpServer
 
@@ -60,9 +59,7 @@ web: {{base_url: "{base}"}}
            "RADAR_SECRET_KEY": "browser-test-secret"}
 
     def radar(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "worker.cli", *args], env=env,
-                              cwd=tmp_path, capture_output=True, text=True, timeout=60,
-                              check=False)
+        return run_radar(*args, cwd=tmp_path, env=env)
 
     def mails_to(address: str) -> list:  # type: ignore[type-arg]
         return smtp_server.handler.to(address)
@@ -73,8 +70,8 @@ web: {{base_url: "{base}"}}
         return found.group(0)
 
     ARTIFACTS.mkdir(exist_ok=True)
-    server = ["-m", "worker.cli", "web", "--port", str(port)]
-    with running([sys.executable, *server], tmp_path / "web.log", env, tmp_path) as web:
+    server = [*RADAR, "web", "--port", str(port)]
+    with running(server, tmp_path / "web.log", env, tmp_path) as web:
         web.wait_for("Uvicorn running", 30)
         page = browser.new_page(viewport={"width": 900, "height": 1400},  # type: ignore[attr-defined]
                                 locale="zh-CN")  # a Chinese investor's browser

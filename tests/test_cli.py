@@ -1,19 +1,15 @@
 """The `radar` command as a user runs it: clear errors, the demo, preview, remove."""
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.processes import environment_without_settings, run_radar
+
 
 def radar(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items()
-                   if not k.startswith(("RADAR_", "SMTP_", "MAIL_", "DATABASE_URL"))}
-    return subprocess.run([sys.executable, "-m", "worker.cli", *args], cwd=cwd,
-                          capture_output=True, text=True, env={**environment, **env},
-                          timeout=120, check=False)
+    return run_radar(*args, cwd=cwd, env={**environment_without_settings(), **env})
 
 
 @pytest.mark.parametrize(("settings", "env", "message"), [

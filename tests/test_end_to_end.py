@@ -3,11 +3,11 @@ loopback SMTP. Two of the sources fail (HTTP 500, a server that hangs); the rest
 
 import os
 import subprocess
-import sys
 from email.message import EmailMessage
 from pathlib import Path
 
 from tests.feedserver import FeedServer
+from tests.processes import run_radar
 from tests.smtpserver import SmtpServer
 
 SUBSCRIBERS = """\
@@ -44,8 +44,7 @@ MONDAY_0830 = "2025-07-28T00:30:00+00:00"  # 08:30 in Shanghai
 def radar(tmp_path: Path, *args: str, now: str = MONDAY_0830) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "RADAR_CONFIG": str(tmp_path / "radar.yaml"),
            "RADAR_SECRET_KEY": "e2e-secret-key", "MAIL_BACKEND": "smtp"}
-    return subprocess.run([sys.executable, "-m", "worker.cli", "--now", now, *args],
-                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    return run_radar("--now", now, *args, cwd=tmp_path, env=env)
 
 
 def configure(tmp_path: Path, database_url: str, feeds: FeedServer, smtp: SmtpServer) -> None:

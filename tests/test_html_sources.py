@@ -6,9 +6,6 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import os
-import subprocess
-import sys
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +15,7 @@ import sqlalchemy as sa
 
 from tests.conftest import NOW
 from tests.feedserver import FeedServer
+from tests.processes import environment_without_settings, run_radar
 from worker.config import FetchSettings, MailSettings, Settings
 from worker.districts import Gazetteer
 from worker.models import HtmlSelectors, Source
@@ -83,13 +81,11 @@ def test_detail_pages_give_the_text_and_document_number(feed_server: FeedServer)
 def test_sources_test_command_prints_items_and_writes_nothing(
     feed_server: FeedServer, tmp_path: Path
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RADAR_", "DATABASE"))}
-    result = subprocess.run(
-        [sys.executable, "-m", "worker.cli", "sources", "test", "--url",
-         feed_server.url("/pages/xiqing-policies-gbk.html"), "--kind", "html",
-         "--category", "policy", "--district", "西青", "--item", "div.list li",
-         "--date", "span.date"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False)
+    env = environment_without_settings()
+    result = run_radar(
+        "sources", "test", "--url", feed_server.url("/pages/xiqing-policies-gbk.html"),
+        "--kind", "html", "--category", "policy", "--district", "西青", "--item",
+        "div.list li", "--date", "span.date", cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     assert "* 天津市西青区人民政府关于印发政府工作报告的通知" in result.stdout
     assert "西青区 (source+title)" in result.stdout and "优惠政策" in result.stdout
@@ -97,15 +93,11 @@ def test_sources_test_command_prints_items_and_writes_nothing(
     assert "3 item(s)" in result.stderr  # max_pages 1 from the command line
     assert list(tmp_path.iterdir()) == []  # no database, no outbox
 
-    bad = subprocess.run(
-        [sys.executable, "-m", "worker.cli", "sources", "test", "--url",
-         feed_server.url("/pages/redesigned.html"), "--item", "div.list li"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False)
+    bad = run_radar("sources", "test", "--url", feed_server.url("/pages/redesigned.html"),
+                    "--item", "div.list li", cwd=tmp_path, env=env)
     assert bad.returncode == 1 and "no items: check the selectors" in bad.stderr
-    selector = subprocess.run(
-        [sys.executable, "-m", "worker.cli", "sources", "test", "--url",
-         feed_server.url("/pages/redesigned.html"), "--item", "div[["],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False)
+    selector = run_radar("sources", "test", "--url", feed_server.url("/pages/redesigned.html"),
+                         "--item", "div[[", cwd=tmp_path, env=env)
     assert selector.returncode == 1 and "bad selector 'div[['" in selector.stderr
     assert "Traceback" not in selector.stderr
 

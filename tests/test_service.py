@@ -22,6 +22,7 @@ from tests.processes import (
     Process,
     RedisServer,
     private_redis,
+    run_radar,
     running,
     supervised,
     wait_until,
@@ -65,8 +66,7 @@ service:
                     "RADAR_SECRET_KEY": "service-test-secret", "PYTHONPATH": str(ROOT)}
 
     def radar(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*RADAR, *args], capture_output=True, text=True, env=self.env,
-                              cwd=self.tmp, timeout=60, check=False)
+        return run_radar(*args, cwd=self.tmp, env=self.env)
 
     def subscribe(self, yaml_rows: str) -> None:
         path = self.tmp / "subscribers.yaml"
