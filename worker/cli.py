@@ -40,8 +40,8 @@ class _Context:
     def settings(self) -> Settings:
         return load_settings(self.config)
 
-    def runtime(self) -> Runtime:
-        return build_runtime(self.settings())
+    def runtime(self, migrate_schema: bool = True) -> Runtime:
+        return build_runtime(self.settings(), migrate_schema=migrate_schema)
 
 
 pass_context = click.make_pass_decorator(_Context)
@@ -148,7 +148,7 @@ def status(ctx: _Context, beat_only: bool) -> None:
 
     from worker import status as health_check
 
-    rt = ctx.runtime()
+    rt = ctx.runtime(migrate_schema=False)  # a health check reads; the worker migrates
     client = redis.Redis.from_url(rt.settings.service.redis_url, socket_timeout=3,
                                   socket_connect_timeout=3)
     health = health_check.gather(rt, client, ctx.clock())
