@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test bench lint typecheck check format clean
+.PHONY: demo test chaos audit bench lint typecheck check format clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,11 +17,17 @@ demo: $(VENV)/.installed          ## serve the sample site, run one cycle, write
 test: lint typecheck              ## lint, type-check, then the whole suite (SQLite and PostgreSQL)
 	$(BIN)/pytest
 
+chaos: $(VENV)/.installed         ## the reliability suite alone; writes its table into RELIABILITY.md
+	RELIABILITY_REPORT=RELIABILITY.md $(BIN)/pytest tests/reliability
+
+audit: $(VENV)/.installed         ## known vulnerabilities in the installed dependencies (pip-audit)
+	$(BIN)/python .ci/audit.py
+
 bench: $(VENV)/.installed          ## the benchmarks at full size; writes BENCHMARKS.md
 	$(BIN)/python -m bench
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check worker tests bench
+	$(BIN)/ruff check worker tests bench .ci/audit.py
 
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from tests.feedserver import FeedServer, serve_feeds
 from tests.services import POSTGRES_ADMIN_URL, require
 from tests.smtpserver import SmtpServer, serve_smtp
+from tests.webclient import Web, web_client
 from worker.districts import Gazetteer
 
 NOW = datetime(2025, 7, 28, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai
@@ -72,3 +73,10 @@ def feed_server() -> Iterator[FeedServer]:
 def smtp_server() -> Iterator[SmtpServer]:
     with serve_smtp() as server:
         yield server
+
+
+@pytest.fixture
+def web(tmp_path: Path, smtp_server: SmtpServer) -> Iterator[Web]:
+    """The web app under Starlette's test client (SQLite store, loopback SMTP)."""
+    with web_client(tmp_path, smtp_server) as client:
+        yield client

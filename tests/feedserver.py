@@ -9,6 +9,8 @@ Routes:
   /hang                waits longer than any test timeout before answering
   /big                 a body larger than the test size cap
   /loop                redirects to itself
+  /drip                a feed trickled out a few bytes every half second (slow drip)
+  /huge                a 50 MB body, streamed until the client hangs up
   /alias/NAME          302 to /feeds/NAME
 Every request is recorded (path, headers, status) for the tests to inspect.
 """
@@ -42,6 +44,7 @@ class FeedServer:
     base_url: str
     requests: list[Recorded] = field(default_factory=list)
     overrides: dict[str, bytes] = field(default_factory=dict)  # path → body to serve instead
+    content_types: dict[str, str] = field(default_factory=dict)  # path → Content-Type to claim
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
@@ -58,7 +61,10 @@ def _handler(state: FeedServer) -> type[BaseHTTPRequestHandler]:
             pass
 
         def do_GET(self) -> None:
-            status = self._route()
+            try:
+                status = self._route()
+            except (BrokenPipeError, ConnectionResetError):
+                status = 499  # the client hung up first (timeouts, size cap)
             state.requests.append(Recorded(self.path, dict(self.headers.items()), status))
 
         def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None
@@ -91,7 +97,25 @@ def _handler(state: FeedServer) -> type[BaseHTTPRequestHandler]:
                                   {"Content-Type": "application/rss+xml"})
             if path == "/loop":
                 return self._send(302, headers={"Location": "/loop"})
+            if path == "/drip":
+                return self._trickle(b"<rss><channel>" + b"<item>" * 2000, 8, 0.5)
+            if path == "/huge":
+                return self._trickle(b"<rss>" + b"x" * (50 * 2**20), 2**16, 0)
             return self._send(404, b"not found")
+
+        def _trickle(self, body: bytes, chunk: int, pause: float) -> int:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                for start in range(0, len(body), chunk):
+                    self.wfile.write(body[start:start + chunk])
+                    self.wfile.flush()
+                    time.sleep(pause)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up, as it should
+            return 200
 
         def _page(self, path: str) -> int:
             """A government-style server: no ETag, no Last-Modified, maybe a wrong charset."""
@@ -119,6 +143,7 @@ def _handler(state: FeedServer) -> type[BaseHTTPRequestHandler]:
                             else "application/rss+xml")
             if "gbk" in path:
                 content_type = "application/rss+xml"  # charset only in the XML declaration
+            content_type = state.content_types.get(path, content_type)
             return self._send(200, body, {"Content-Type": content_type, "ETag": etag,
                                           "Last-Modified": LAST_MODIFIED})
 

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -162,3 +163,59 @@ def private_redis(workdir: Path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+@dataclass
+class PostgresServer:
+    """A PostgreSQL cluster of the test's own (initdb in a temporary folder, trust auth)."""
+
+    port: int
+    datadir: Path
+    bindir: Path
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _pg_ctl(self, *args: str) -> None:
+        _as_postgres([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-w", "-t", "30",
+                      *args])
+
+    def start(self) -> None:
+        self._pg_ctl("-l", str(self.datadir / "server.log"), "-o",
+                     f"-p {self.port} -k {self.datadir} -c listen_addresses=127.0.0.1 "
+                     "-c fsync=off -c full_page_writes=off", "start")
+
+    def stop(self) -> None:
+        self._pg_ctl("-m", "fast", "stop")
+
+
+def _as_postgres(args: list[str]) -> None:
+    """PostgreSQL refuses to run as root: run its tools as the postgres user then."""
+    if os.geteuid() == 0:
+        args = ["runuser", "-u", "postgres", "--", *args]
+    subprocess.run(args, check=True, capture_output=True, timeout=60)
+
+
+@contextmanager
+def private_postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL of the test's own on a free port, so restarting it disturbs nothing else."""
+    bindirs = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not bindirs:
+        message = "PostgreSQL's initdb is not installed (/usr/lib/postgresql/*/bin)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    datadir = Path(tempfile.mkdtemp(prefix="radar-pg-"))  # not under root's private tmp
+    if os.geteuid() == 0:
+        shutil.chown(datadir, "postgres", "postgres")
+    server = PostgresServer(free_port(), datadir, bindirs[-1].parent)
+    _as_postgres([str(server.bindir / "initdb"), "-D", str(datadir), "-U", "postgres",
+                  "--auth=trust", "-E", "UTF8", "--no-sync"])
+    server.start()
+    try:
+        yield server
+    finally:
+        with suppress(subprocess.CalledProcessError):
+            server.stop()
+        shutil.rmtree(datadir, ignore_errors=True)

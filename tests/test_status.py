@@ -10,9 +10,10 @@ NOW = datetime(2026, 11, 24, tzinfo=UTC)
 
 
 def health(streak: int = 0, stale: int = 0, ttl: int | None = 40,
-           redis_error: str | None = None) -> Health:
-    source = SourceStatus("tj", "http://tj.test/f", NOW, "HTTP 500" if streak else None,
-                          streak, 12)
+           redis_error: str | None = None, gone: bool = False) -> Health:
+    error = ("HTTP 410 Gone" if gone else "HTTP 500") if streak else None
+    source = SourceStatus("tj", "http://tj.test/f", NOW, error, streak, 12,
+                          gone_since=NOW if gone else None)
     return Health([source], {"sent": 3}, stale, None if redis_error else 0, ttl, redis_error)
 
 
@@ -20,6 +21,9 @@ def health(streak: int = 0, stale: int = 0, ttl: int | None = 40,
     (health(), False, []),
     (health(streak=2), False, []),
     (health(streak=3), False, ["source tj failed 3 times in a row: HTTP 500"]),
+    (health(streak=4, gone=True), False,  # one line saying what to do, not two
+     ["source tj is gone since 2026-11-24 00:00 UTC: HTTP 410 Gone; fix its url in "
+      "sources.yaml"]),
     (health(stale=2), False, ["2 digest(s) waiting longer than 60 min: are the workers running?"]),
     (health(ttl=None), False, ["no beat holds the scheduler lock: nothing is being scheduled"]),
     (health(redis_error="ConnectionError: refused"), False,

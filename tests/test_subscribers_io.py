@@ -91,6 +91,17 @@ def test_header_injection_and_oversized_input_are_contained(gazetteer: Gazetteer
     assert "keywords: 101 terms, at most 100" in str(bad[0])
 
 
+def test_csv_line_breaks_of_every_kind_and_broken_rows(gazetteer: Gazetteer) -> None:
+    # found by the fuzzer: a lone \r raised the csv module's own error (a traceback)
+    assert "header must name" in str(read_subscribers("\r0", "s.csv", gazetteer)[1][0])
+    good, bad = read_subscribers("email,name\r\na@example.com,x\rb@example.com,y\n",
+                                 "s.csv", gazetteer)
+    assert [s.email for s in good] == ["a@example.com", "b@example.com"] and not bad
+    huge = "email,name\na@example.com," + "x" * 200_000 + "\n"
+    assert "s.csv: line 2: CSV syntax error: field larger than field limit" in str(
+        read_subscribers(huge, "s.csv", gazetteer)[1][0])
+
+
 def test_file_level_errors(gazetteer: Gazetteer) -> None:
     assert "YAML syntax error" in str(read_subscribers("subscribers: [", "s.yaml", gazetteer)[1][0])
     assert "expected a list" in str(read_subscribers("a: 1", "s.yaml", gazetteer)[1][0])

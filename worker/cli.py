@@ -252,8 +252,9 @@ def digest_send(ctx: _Context, force: bool, email: str | None) -> None:
         _fail(f"no subscriber {email}")
     open_due_digests(rt, now, force=force, email=email)
     report = asyncio.run(send_pending(rt, now, email))
-    _print_sent(report.count("sent"), report.count("deferred"), report.count("failed"))
-    if report.count("deferred") or report.count("failed"):
+    _print_sent(report.count("sent"), report.count("deferred", "unreachable"),
+                report.count("failed"))
+    if report.count("deferred", "unreachable", "failed"):
         sys.exit(1)
 
 
@@ -423,7 +424,7 @@ def _print_cycle(report: CycleReport) -> None:
     click.echo(f"New items:    {report.new_items}")
     click.echo(f"Matches:      {report.matches}")
     sent = report.sent
-    _print_sent(sent.count("sent"), sent.count("deferred"), sent.count("failed"))
+    _print_sent(sent.count("sent"), sent.count("deferred", "unreachable"), sent.count("failed"))
 
 
 def _print_sent(sent: int, deferred: int, failed: int) -> None:

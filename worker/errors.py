@@ -6,10 +6,12 @@
     │   ├── FetchError
     │   │   ├── TransientFetchError   timeout, connection refused, HTTP 5xx / 429
     │   │   └── PermanentFetchError   HTTP 4xx, body over the size cap, redirect loop
+    │   │       └── SourceGoneError      HTTP 404 / 410: the address no longer exists
     │   └── ParseError         the body is not a feed we can read
     ├── SubscriberError        one subscriber row is invalid (names the row)
     └── MailError
         ├── TransientMailError        SMTP 4xx, connection lost: send again later
+        │   └── MailServerUnreachable     cannot connect: the rest of the batch waits too
         └── PermanentMailError        SMTP 5xx for the recipient: do not retry
 
 `Transient` marks what is worth retrying; tasks retry only those.
@@ -58,6 +60,10 @@ class PermanentFetchError(FetchError):
     """HTTP 4xx, a body over the size cap, too many redirects."""
 
 
+class SourceGoneError(PermanentFetchError):
+    """HTTP 404 or 410: the site moved or removed the page; a person must fix the URL."""
+
+
 class ParseError(SourceError):
     """The fetched body is not a readable feed."""
 
@@ -77,6 +83,10 @@ class MailError(RadarError):
 
 class TransientMailError(MailError, Transient):
     """SMTP 4xx or a dropped connection: send again later."""
+
+
+class MailServerUnreachable(TransientMailError):
+    """No SMTP session could be opened (refused, timed out): later messages would fail too."""
 
 
 class PermanentMailError(MailError):

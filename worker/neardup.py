@@ -22,7 +22,10 @@ NUM_PERM = 64
 SHINGLE = 2  # character bigrams: Chinese words are mostly two characters
 THRESHOLD = 0.6  # estimated Jaccard similarity; tuned on tests/test_neardup.py's pairs
 SCHEME = "affine32"  # named, so signatures stored in the database stay comparable
-_NUMBERS = re.compile(r"\d+")
+# Digits, and Chinese numerals where they count or rank (第四批, 十二个项目): "一" alone
+# is too common (统一, 进一步) to tell stories apart.
+_CN = "零一二三四五六七八九十百千两"
+_NUMBERS = re.compile(rf"\d+|第[{_CN}]+|[{_CN}]+(?=[个项家批期届号条])")
 
 
 def shingles(title: str) -> set[str]:

@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
 from worker.backoff import backoff_seconds
@@ -21,9 +23,21 @@ from worker.config import Settings
 from worker.dedupe import KnownKeys, republished, unseen
 from worker.digest.compose import compose
 from worker.districts import Gazetteer
-from worker.errors import MailError, SourceError, TransientMailError, is_transient
+from worker.errors import (
+    MailError,
+    MailServerUnreachable,
+    SourceError,
+    SourceGoneError,
+    TransientMailError,
+    is_transient,
+)
 from worker.mail import Sender
-from worker.mail.message import build_message, build_ops_alert
+from worker.mail.message import (
+    build_message,
+    build_ops_alert,
+    empty_source_alert,
+    gone_source_alert,
+)
 from worker.mail.smtp import RecipientRejected
 from worker.matching import MatchIndex, compile_rule
 from worker.models import Item, Source
@@ -70,15 +84,17 @@ class PollReport:
     retry_after: float | None = None  # what the server asked for, in seconds
 
 
-SendOutcome = Literal["sent", "deferred", "failed", "empty", "taken", "cancelled"]
+# "unreachable": deferred because no SMTP session could be opened; the batch stops there.
+SendOutcome = Literal["sent", "deferred", "unreachable", "failed", "empty", "taken",
+                      "cancelled"]
 
 
 @dataclass
 class SendReport:
     outcomes: dict[int, SendOutcome] = field(default_factory=dict)
 
-    def count(self, outcome: SendOutcome) -> int:
-        return sum(1 for o in self.outcomes.values() if o == outcome)
+    def count(self, *outcomes: SendOutcome) -> int:
+        return sum(1 for o in self.outcomes.values() if o in outcomes)
 
 
 @dataclass(frozen=True)
@@ -116,6 +132,8 @@ async def poll_one(
         fresh = await fill_details(fetcher, source, unseen(parsed, known), rt.gazetteer)
     except SourceError as e:
         report = _record_failure(rt, source, e.reason, now)
+        if isinstance(e, SourceGoneError):
+            await _source_gone(rt, source, e.reason, now)
         return replace(report, transient=is_transient(e),
                        retry_after=getattr(e, "retry_after", None)), []
     except Exception as e:  # a bug in one source's path must not stop the others
@@ -129,7 +147,9 @@ async def poll_one(
     log.info("source %s: %d entries, %d new%s", source.id, len(parsed), len(stored),
              " (unchanged)" if unchanged else "")
     if empty == source.empty_alert_after:
-        await _alert_ops(rt, source, empty, now)
+        log.error("source %s (%s): no items in %d polls in a row; its selectors may no "
+                  "longer match the page", source.id, source.url, empty)
+        await _alert_ops(rt, source, *empty_source_alert(source.id, source.url, empty), now)
     return PollReport(source.id, len(stored), unchanged), stored
 
 
@@ -167,14 +187,21 @@ def _store_new(conn: Connection, fresh: list[Item], elsewhere: list[Item], now: 
     return stored
 
 
-async def _alert_ops(rt: Runtime, source: Source, streak: int, now: datetime) -> None:
-    """A list page that keeps giving nothing was probably redesigned: tell a person."""
-    log.error("source %s (%s): no items in %d polls in a row; its selectors may no longer "
-              "match the page", source.id, source.url, streak)
+async def _source_gone(rt: Runtime, source: Source, reason: str, now: datetime) -> None:
+    with rt.engine.begin() as conn:
+        newly_gone = source_rows.mark_gone(conn, source.id, now)
+    if newly_gone:
+        log.error("source %s (%s) is gone: %s; fix its url in %s", source.id, source.url,
+                  reason, rt.settings.sources_file)
+        await _alert_ops(rt, source, *gone_source_alert(source.id, source.url, reason), now)
+
+
+async def _alert_ops(rt: Runtime, source: Source, subject: str, body: str, now: datetime
+                     ) -> None:
+    """Mail ops about a source that needs a person (if an address is configured)."""
     if not rt.settings.ops_email:
         return
-    message = build_ops_alert(rt.settings.mail.sender, rt.settings.ops_email,
-                              source.id, source.url, streak, now)
+    message = build_ops_alert(rt.settings.mail.sender, rt.settings.ops_email, subject, body, now)
     try:
         async with rt.make_sender() as sender:
             await sender.send(message)
@@ -248,7 +275,11 @@ async def send_pending(rt: Runtime, now: datetime, email: str | None = None) -> 
         return report
     async with rt.make_sender() as sender:
         for digest_id in digest_ids:
-            report.outcomes[digest_id] = await send_digest(rt, sender, digest_id, now)
+            report.outcomes[digest_id] = outcome = await send_digest(rt, sender, digest_id, now)
+            if outcome == "unreachable":  # the rest would wait a timeout each for nothing
+                log.warning("mail server unreachable: %d digest(s) left for the next round",
+                            len(digest_ids) - len(report.outcomes))
+                break
     return report
 
 
@@ -278,9 +309,29 @@ async def send_digest(rt: Runtime, sender: Sender, digest_id: int, now: datetime
             digest_rows.release(conn, digest_id, f"internal error: {type(e).__name__}: {e}",
                                 _retry_at(rt, contents.attempts, now))
         return "deferred"
-    with rt.engine.begin() as conn:
-        digest_rows.mark_sent(conn, digest_id, [e.delivery_id for e in contents.entries], now)
+    await _record_sent(rt, digest_id, [e.delivery_id for e in contents.entries], now)
     return "sent"
+
+
+async def _record_sent(rt: Runtime, digest_id: int, delivery_ids: list[int], now: datetime
+                       ) -> None:
+    """Mark a delivered digest sent, riding out a short database outage: if the mark is
+    lost, the lease runs out and the digest goes out a second time."""
+    lease = rt.settings.mail.send_lease_minutes * 60
+    deadline = time.monotonic() + lease * 0.8  # give up before another worker may claim it
+    pause = 0.25
+    while True:
+        try:
+            with rt.engine.begin() as conn:
+                digest_rows.mark_sent(conn, digest_id, delivery_ids, now)
+            return
+        except sa_exc.OperationalError as e:  # connection refused or dropped
+            if time.monotonic() + pause > deadline:
+                raise
+            log.warning("digest %d was sent but cannot be marked yet (%s); retrying",
+                        digest_id, type(e.orig).__name__)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 4.0)
 
 
 def _retry_at(rt: Runtime, attempts: int, now: datetime) -> datetime:
@@ -298,7 +349,7 @@ def _record_send_failure(
             retry_at = _retry_at(rt, contents.attempts, now)
             digest_rows.release(conn, digest_id, str(error), retry_at)
             log.warning("digest %d deferred until %s: %s", digest_id, retry_at, error)
-            return "deferred"
+            return "unreachable" if isinstance(error, MailServerUnreachable) else "deferred"
         digest_rows.mark_failed(conn, digest_id, str(error))
         if isinstance(error, RecipientRejected) and subscriber_id is not None:
             suspended = subscriber_rows.record_hard_bounce(

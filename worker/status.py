@@ -50,7 +50,11 @@ def problems(health: Health, service: ServiceSettings, beat_only: bool = False) 
     if beat_only:
         return out
     out += [f"source {s.id} failed {s.failure_streak} times in a row: {s.last_error}"
-            for s in health.sources if s.failure_streak >= service.failing_source_streak]
+            for s in health.sources
+            if s.failure_streak >= service.failing_source_streak and s.gone_since is None]
+    out += [f"source {s.id} is gone since {s.gone_since:%Y-%m-%d %H:%M} UTC: {s.last_error}; "
+            "fix its url in sources.yaml"
+            for s in health.sources if s.gone_since is not None]
     out += [f"source {s.id} gave no items in {s.empty_streak} polls in a row: were its "
             "pages redesigned? (radar sources test)"
             for s in health.sources if s.empty_streak >= service.failing_source_streak]

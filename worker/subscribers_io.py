@@ -24,7 +24,7 @@ from worker.normalize import clean_text
 FIELDS = ("email", "name", "districts", "categories", "keywords", "exclude",
           "frequency", "send_at", "timezone")
 EXPORT_ONLY = ("status",)  # written by export; ignored on import (status is not importable)
-_SPLIT = re.compile(r"[,，、;；|]")
+_SPLIT = re.compile(r"[,，、;；|\r\n]")  # one term per line is fine too
 _CATEGORY_NAMES = {"project": "project", "projects": "project", "招商项目": "project",
                    "项目": "project", "policy": "policy", "policies": "policy",
                    "优惠政策": "policy", "政策": "policy"}
@@ -98,10 +98,13 @@ def _email(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise SubscriberError(where, "email: missing")
     try:
-        checked = validate_email(value.strip(), check_deliverability=False)
+        # Mail goes out through relays that may not speak SMTPUTF8: a Chinese domain is
+        # fine (sent as punycode), Chinese before the @ is refused with a reason.
+        checked = validate_email(value.strip(), check_deliverability=False,
+                                 allow_smtputf8=False)
     except EmailNotValidError as e:
         raise SubscriberError(where, f"email: {value.strip()!r} is not valid: {e}") from None
-    return checked.normalized.lower()
+    return (checked.ascii_email or checked.normalized).lower()
 
 
 def _name(value: Any, where: str) -> str:
@@ -179,13 +182,30 @@ def _timezone(value: Any, where: str) -> str:
 
 
 def _csv_rows(text: str, filename: str) -> Iterator[tuple[str, Mapping[str, Any] | str]]:
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))  # Excel writes a BOM
-    if not reader.fieldnames or "email" not in reader.fieldnames:
+    # newline="": the csv module itself handles \r, \n and line breaks inside quotes
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))  # Excel's BOM
+    try:
+        header = reader.fieldnames
+    except csv.Error as e:
+        raise SubscriberError(f"{filename}: line 1", f"CSV syntax error: {e}") from None
+    if not header or "email" not in header:
         raise SubscriberError(f"{filename}: line 1", "header must name at least an email column")
-    for row in reader:
+    while True:
+        line = reader.line_num
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:  # one malformed row (an oversized field, say); go on after it
+            if reader.line_num == line:  # the reader cannot move past it
+                yield (f"{filename}: line {line + 1}",
+                       f"CSV syntax error: {e}; the rows after it were not read")
+                return
+            yield f"{filename}: line {reader.line_num}", f"CSV syntax error: {e}"
+            continue
         where = f"{filename}: line {reader.line_num}"
         if None in row:
-            yield where, f"more values than the {len(reader.fieldnames)} header columns"
+            yield where, f"more values than the {len(header)} header columns"
         else:
             yield where, {k: v for k, v in row.items() if v not in (None, "")}
 

@@ -73,21 +73,33 @@ def build_message(rendered: Rendered, envelope: Envelope, now: datetime) -> Emai
     return message
 
 
-def build_ops_alert(sender: str, to: str, source_id: str, url: str, streak: int,
-                    now: datetime) -> EmailMessage:
-    """A plain-text note to ops: a source has stopped producing items."""
+def build_ops_alert(sender: str, to: str, subject: str, body: str, now: datetime
+                    ) -> EmailMessage:
+    """A plain-text note to ops about a source that needs a person."""
     message = EmailMessage(policy=POLICY)
-    message["Subject"] = f"[district-radar] source {source_id} gives no items ({streak} polls)"
+    message["Subject"] = f"[district-radar] {subject}"
     message["From"] = sender
     message["To"] = to
     message["Date"] = format_datetime(now)
     message["Message-ID"] = make_msgid("ops", domain=sender_domain(sender))
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(
-        f"The list page of source {source_id} has given no items in {streak} polls in a "
-        f"row:\n\n  {url}\n\nThe site was probably redesigned and its selectors in "
-        "sources.yaml no longer match. Try them with:\n\n"
-        f"  radar sources test {source_id}\n",
-        charset="utf-8",
-    )
+    message.set_content(body, charset="utf-8")
     return message
+
+
+def empty_source_alert(source_id: str, url: str, streak: int) -> tuple[str, str]:
+    """(subject, body): an HTML list page keeps giving no items."""
+    return (f"source {source_id} gives no items ({streak} polls)",
+            f"The list page of source {source_id} has given no items in {streak} polls in a "
+            f"row:\n\n  {url}\n\nThe site was probably redesigned and its selectors in "
+            "sources.yaml no longer match. Try them with:\n\n"
+            f"  radar sources test {source_id}\n")
+
+
+def gone_source_alert(source_id: str, url: str, reason: str) -> tuple[str, str]:
+    """(subject, body): the source's address answers 404 / 410."""
+    return (f"source {source_id} is gone ({reason})",
+            f"Source {source_id} answered {reason}:\n\n  {url}\n\nThe site probably moved "
+            "the page. Find its new address, change the url in sources.yaml and check it "
+            f"with:\n\n  radar sources test {source_id}\n\nIt is still polled; this mail "
+            "is not repeated until the source has worked again.\n")

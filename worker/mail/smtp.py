@@ -9,7 +9,12 @@ from typing import Self
 import aiosmtplib
 
 from worker.config import SmtpSettings
-from worker.errors import MailError, PermanentMailError, TransientMailError
+from worker.errors import (
+    MailError,
+    MailServerUnreachable,
+    PermanentMailError,
+    TransientMailError,
+)
 
 
 class RecipientRejected(PermanentMailError):
@@ -57,7 +62,10 @@ class SmtpSender:
                 password = s.password.get_secret_value() if s.password else ""
                 await client.login(s.username, password)
         except aiosmtplib.SMTPException as e:
-            raise _translate(e, f"{s.host}:{s.port}") from e
+            error = _translate(e, f"{s.host}:{s.port}")
+            if type(error) is TransientMailError:  # refused, timed out, 421 greeting
+                raise MailServerUnreachable(str(error)) from e
+            raise error from e
         self._client = client
         self._sent_on_connection = 0
         return client

@@ -36,11 +36,23 @@ def parse_feed(
         item = _item(source, entry, url, gazetteer, now)
         if item is not None:
             items.append(item)
-    if not items and parsed.get("bozo"):
+    if items:
+        return items
+    if not body.strip():
+        raise ParseError(source.id, url, "empty body: not an RSS or Atom feed")
+    if _looks_like_html(body):
+        raise ParseError(source.id, url, "an HTML page, not an RSS or Atom feed (for a list "
+                                         "page, use kind: html with selectors)")
+    if parsed.get("bozo"):
         raise ParseError(source.id, url, f"not a readable feed: {parsed.bozo_exception}")
-    if not items and not parsed.get("version"):
+    if not parsed.get("version"):
         raise ParseError(source.id, url, "not an RSS or Atom feed")
     return items
+
+
+def _looks_like_html(body: bytes) -> bool:
+    head = body[:1024].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head
 
 
 _ENTITY_DECLARATIONS = tuple(
@@ -55,9 +67,10 @@ def _declares_entities(body: bytes) -> bool:
 def _item(
     source: Source, entry: Any, base_url: str, gazetteer: Gazetteer, now: datetime
 ) -> Item | None:
+    # dict.get: FeedParserDict.get("updated") falls back to "published" with a warning
     published = (
-        parse_date(entry.get("published") or entry.get("updated"), now)
-        or from_struct(entry.get("published_parsed") or entry.get("updated_parsed"))
+        parse_date(dict.get(entry, "published") or dict.get(entry, "updated"), now)
+        or from_struct(dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed"))
         or now
     )
     guid = entry.get("id")

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from worker.config import FetchSettings
-from worker.errors import PermanentFetchError, TransientFetchError
+from worker.errors import PermanentFetchError, SourceGoneError, TransientFetchError
 from worker.models import Source, Validators
 
 
@@ -133,6 +133,8 @@ def _raise_for_status(source: Source, response: httpx.Response) -> None:
         raise TransientFetchError(
             source.id, source.url, reason, retry_after(response.headers.get("retry-after"))
         )
+    if status in (404, 410):
+        raise SourceGoneError(source.id, source.url, reason)
     raise PermanentFetchError(source.id, source.url, reason)
 
 

@@ -22,6 +22,7 @@ class SourceStatus:
     failure_streak: int
     items_stored: int
     empty_streak: int = 0
+    gone_since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def record_success(
         sources.update().where(sources.c.id == source_id).values(
             etag=validators.etag, last_modified=validators.last_modified,
             last_polled_at=now, last_success_at=now, last_error=None, failure_streak=0,
-            content_hash=content_hash, empty_streak=empty_streak,
+            content_hash=content_hash, empty_streak=empty_streak, gone_since=None,
         )
     )
 
@@ -81,6 +82,15 @@ def record_failure(conn: Connection, source_id: str, error: str, now: datetime) 
     ).scalar_one())
 
 
+def mark_gone(conn: Connection, source_id: str, now: datetime) -> bool:
+    """Record that the source answers 404 / 410; True the first time (to tell ops once)."""
+    changed = conn.execute(
+        sources.update().where(sources.c.id == source_id, sources.c.gone_since.is_(None))
+        .values(gone_since=now)
+    )
+    return changed.rowcount == 1
+
+
 def statuses(conn: Connection) -> list[SourceStatus]:
     counts = (
         sa.select(items.c.source_id, sa.func.count().label("n"))
@@ -93,6 +103,6 @@ def statuses(conn: Connection) -> list[SourceStatus]:
     )
     return [
         SourceStatus(r.id, r.url, r.last_success_at, r.last_error, r.failure_streak, r.n,
-                     r.empty_streak)
+                     r.empty_streak, r.gone_since)
         for r in conn.execute(query)
     ]

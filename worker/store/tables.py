@@ -48,6 +48,7 @@ sources = sa.Table(
     sa.Column("failure_streak", sa.Integer, nullable=False, server_default="0"),
     sa.Column("content_hash", sa.String(64)),  # of the last body, for servers without ETag
     sa.Column("empty_streak", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("gone_since", UTCDateTime),  # answered 404 / 410 since then
 )
 
 items = sa.Table(
