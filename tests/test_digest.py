@@ -3,6 +3,7 @@
 import email
 import email.policy
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -118,8 +119,7 @@ def test_mime_message_matches_golden_structure() -> None:
                         web={"base_url": "https://radar.test"})
     rendered, envelope = compose(SUBSCRIBER, "w:2025-07-28", ENTRIES, settings,
                                  Gazetteer.tianjin(), {}, NOW)
-    message = build_message(rendered, envelope, NOW)
-    raw = message.as_bytes()
+    raw = build_message(rendered, envelope, NOW).data
     check_golden("digest.mime.txt", mime_skeleton(raw))
     assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
     header_block = raw.split(b"\r\n\r\n", 1)[0]
@@ -145,7 +145,23 @@ def test_recipient_names_are_encoded_safely(name: str) -> None:
     subscriber = Subscriber("a@example.com", name, id=1)
     rendered, envelope = compose(subscriber, "i:1", ENTRIES[:1], settings, Gazetteer.tianjin(),
                                  {}, NOW)
-    parsed = email.message_from_bytes(build_message(rendered, envelope, NOW).as_bytes(),
+    parsed = email.message_from_bytes(build_message(rendered, envelope, NOW).data,
                                       policy=email.policy.default)
     assert parsed["To"].addresses[0].display_name == name
     assert parsed["To"].addresses[0].addr_spec == "a@example.com"
+
+
+def test_both_bodies_survive_the_wire_and_headers_cannot_be_injected() -> None:
+    settings = Settings(secret_key="k")
+    rendered, envelope = compose(SUBSCRIBER, "i:1", ENTRIES, settings, Gazetteer.tianjin(),
+                                 {}, NOW)
+    mail = build_message(rendered, envelope, NOW)
+    parsed = email.message_from_bytes(mail.data, policy=email.policy.default)
+    html = parsed.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert html.replace("\r\n", "\n") == rendered.html == mail.html
+    assert max(len(line) for line in mail.data.split(b"\r\n")) <= 998
+    assert b"\n" not in mail.data.replace(b"\r\n", b"")  # CRLF only
+    assert (mail.sender, mail.recipient) == ("radar@localhost", SUBSCRIBER.email)
+    for hostile in ("Evil\r\nBcc: victim@example.com", "Evil\n Bcc: x@example.com"):
+        with pytest.raises(ValueError, match="line break"):
+            build_message(rendered, replace(envelope, recipient_name=hostile), NOW)

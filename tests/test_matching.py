@@ -49,7 +49,8 @@ CASES = [
 def test_rule_semantics(gazetteer: Gazetteer, rules: dict[str, tuple[str, ...]],
                         the_item: Item, expected: tuple[str, ...] | None) -> None:
     rule = compile_rule(sub(7, **rules), gazetteer)
-    for matches in (MatchIndex([rule]).match([the_item]), match_each([rule], [the_item])):
+    for matches in (list(MatchIndex([rule]).match([the_item])),
+                    match_each([rule], [the_item])):
         if expected is None:
             assert matches == []
         else:
@@ -95,8 +96,10 @@ def test_index_agrees_with_the_straightforward_loop(gazetteer: Gazetteer) -> Non
     rules = [compile_rule(s, gazetteer) for s in subscribers]
     expected = match_each(rules, items)
     assert len(expected) > 500  # the data exercises real matches, not an empty comparison
-    assert MatchIndex(rules).match(items) == expected
+    found = MatchIndex(rules).match(items)
+    assert list(found) == expected and len(found) == len(expected)
 
 
 def test_an_index_without_subscribers_matches_nothing() -> None:
-    assert MatchIndex([]).match([item(1, "新能源")]) == []
+    found = MatchIndex([]).match([item(1, "新能源")])
+    assert list(found) == [] and len(found) == 0 and not found

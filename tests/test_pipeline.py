@@ -3,7 +3,6 @@
 import asyncio
 from dataclasses import replace
 from datetime import timedelta
-from email.message import EmailMessage
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -12,6 +11,7 @@ from tests.conftest import NOW
 from tests.feedserver import FeedServer
 from worker.config import MailSettings, Settings
 from worker.mail.folder import FolderSender
+from worker.mail.message import Outgoing
 from worker.models import Source
 from worker.pipeline import Runtime, run_cycle, send_pending
 from worker.runtime import build_runtime
@@ -40,10 +40,10 @@ class BreaksFor:
                         tb: TracebackType | None) -> None:
         await self.inner.__aexit__(kind, error, tb)
 
-    async def send(self, message: EmailMessage) -> None:
-        if self.address in str(message["To"]):
+    async def send(self, mail: Outgoing) -> None:
+        if mail.recipient == self.address:
             raise RuntimeError("boom")
-        await self.inner.send(message)
+        await self.inner.send(mail)
 
 
 def runtime(tmp_path: Path, feeds: FeedServer, breaks_for: str | None = None) -> Runtime:

@@ -8,17 +8,18 @@ import pytest
 from tests.smtpserver import SmtpServer
 from worker.config import SmtpSettings
 from worker.errors import PermanentMailError, TransientMailError
+from worker.mail.message import Outgoing, outgoing
 from worker.mail.smtp import RecipientRejected, SmtpSender
 
 
-def message(to: str, n: int) -> EmailMessage:
+def message(to: str, n: int) -> Outgoing:
     m = EmailMessage()
     m["From"] = "radar@radar.test"
     m["To"] = to
     m["Subject"] = f"测试 {n}"
     m["Message-ID"] = f"<t{n}@radar.test>"
     m.set_content(f"正文 {n}")
-    return m
+    return outgoing(m)
 
 
 def settings(server: SmtpServer) -> SmtpSettings:

@@ -39,6 +39,7 @@ def jinja_environment(folder: Path) -> jinja2.Environment:
         autoescape=jinja2.select_autoescape(["html"], default_for_string=False),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
+        auto_reload=False,  # packaged templates do not change under a running process
     )
     env.filters["marked"] = _marked
     env.filters["plain"] = _plain

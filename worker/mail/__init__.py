@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from email.message import EmailMessage
 from types import TracebackType
 from typing import Protocol, Self
+
+from worker.mail.message import Outgoing
 
 
 class Sender(Protocol):
@@ -17,6 +18,6 @@ class Sender(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, mail: Outgoing) -> None:
         """Deliver or raise TransientMailError / PermanentMailError."""
         ...

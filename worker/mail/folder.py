@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-from email.message import EmailMessage
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 from worker.errors import PermanentMailError
+from worker.mail.message import Outgoing
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9@._-]+")
 
@@ -29,16 +29,14 @@ class FolderSender:
     ) -> None:
         return None
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, mail: Outgoing) -> None:
         """Write atomically; the same Message-ID overwrites its own file, never doubles."""
-        stem = _UNSAFE.sub("_", f"{message['To'].addresses[0].addr_spec}-"
-                                f"{message['Message-ID'].strip('<>').split('@')[0]}")
+        stem = _UNSAFE.sub("_", f"{mail.recipient}-{mail.message_id.strip('<>').split('@')[0]}")
         eml = self.outbox / f"{stem}.eml"
         try:
-            _write(eml, message.as_bytes())
-            html_part = message.get_body(("html",))
-            if html_part is not None:
-                _write(eml.with_suffix(".html"), html_part.get_content().encode("utf-8"))
+            _write(eml, mail.data)
+            if mail.html is not None:
+                _write(eml.with_suffix(".html"), mail.html.encode("utf-8"))
         except OSError as e:
             raise PermanentMailError(f"cannot write to outbox {self.outbox}: {e}") from e
         self.written.append(eml)

@@ -1,14 +1,24 @@
-"""The MIME message for a rendered digest (pure; RFC 5322, 2047, 2369, 8058)."""
+"""Messages ready for the wire (pure; RFC 5322, 2045-2047, 2369, 2919, 8058).
+
+Digests, the bulk of the mail, are serialized directly: a fixed multipart/alternative of
+two base64 UTF-8 parts, with headers encoded by the email package's `Header` and
+`formataddr`. Building and flattening an `EmailMessage` took 2.1 ms per digest, ten times
+this, and was most of the rendering cost. The few other mails (ops alerts, sign-up
+confirmations) are `EmailMessage`s turned into the same `Outgoing` by `outgoing()`.
+"""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address, HeaderRegistry, UnstructuredHeader
+from email.header import Header
+from email.headerregistry import HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.policy import SMTP, Policy
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 
 from worker.digest.render import Rendered
 
@@ -28,6 +38,33 @@ class _UrlListHeader(UnstructuredHeader):
 _REGISTRY = HeaderRegistry()
 _REGISTRY.map_to_type("list-unsubscribe", _UrlListHeader)  # type: ignore[arg-type]
 POLICY = SMTP.clone(header_factory=_REGISTRY)
+
+
+CRLF = "\r\n"
+LIST_NAME = "天津区域投资动态"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message as it goes on the wire, with its SMTP envelope."""
+
+    sender: str  # MAIL FROM address
+    recipient: str  # RCPT TO address
+    message_id: str
+    data: bytes  # the whole message, CRLF line ends, 7-bit
+    html: str | None = None  # the HTML body, for the folder backend's browser copy
+
+
+def outgoing(message: EmailMessage) -> Outgoing:
+    """An EmailMessage built elsewhere (ops alert, web mail), flattened for sending."""
+    html = message.get_body(("html",))
+    return Outgoing(
+        sender=parseaddr(str(message["From"]))[1],
+        recipient=parseaddr(str(message["To"]))[1],
+        message_id=str(message["Message-ID"]),
+        data=message.as_bytes(policy=POLICY),
+        html=html.get_content() if html is not None else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -53,28 +90,77 @@ def sender_domain(sender: str) -> str:
     return parseaddr(sender)[1].rpartition("@")[2] or "district-radar.invalid"
 
 
-def build_message(rendered: Rendered, envelope: Envelope, now: datetime) -> EmailMessage:
+def build_message(rendered: Rendered, envelope: Envelope, now: datetime) -> Outgoing:
     """multipart/alternative (text, then HTML) with list and one-click unsubscribe headers."""
-    message = EmailMessage(policy=POLICY)
-    message["Subject"] = rendered.subject
-    message["From"] = envelope.sender
-    message["To"] = Address(display_name=envelope.recipient_name, addr_spec=envelope.recipient)
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = message_id(envelope.digest_key, envelope.sender)
-    message["List-Id"] = f"天津区域投资动态 <{envelope.list_id}>"
-    unsubscribe = f"<{envelope.unsubscribe_url}>"
+    unsubscribe = [f"<{envelope.unsubscribe_url}>"]
     if envelope.unsubscribe_mailto:
-        unsubscribe += f", <mailto:{envelope.unsubscribe_mailto}?subject=unsubscribe>"
-    message["List-Unsubscribe"] = unsubscribe
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058
-    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
-    message.set_content(rendered.text, charset="utf-8")
-    message.add_alternative(rendered.html, subtype="html", charset="utf-8")
-    return message
+        unsubscribe.append(f"<mailto:{envelope.unsubscribe_mailto}?subject=unsubscribe>")
+    sender_name, sender_address = parseaddr(envelope.sender)
+    boundary = f"=_radar_{secrets.token_hex(12)}"  # "_" never occurs in base64 text
+    ident = message_id(envelope.digest_key, envelope.sender)
+    headers = [
+        ("Subject", _encoded("Subject", rendered.subject)),
+        ("From", _mailbox("From", sender_name, sender_address)),
+        ("To", _mailbox("To", envelope.recipient_name, envelope.recipient)),
+        ("Date", format_datetime(now)),
+        ("Message-ID", ident),
+        ("List-Id", f"{_encoded('List-Id', LIST_NAME)}{CRLF} <{envelope.list_id}>"),
+        # URLs reach the client as written (RFC 2369): folded between them, never encoded
+        ("List-Unsubscribe", f",{CRLF} ".join(unsubscribe)),
+        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),  # RFC 8058
+        ("Auto-Submitted", "auto-generated"),  # RFC 3834: no vacation replies
+        ("MIME-Version", "1.0"),
+        ("Content-Type", f'multipart/alternative;{CRLF} boundary="{boundary}"'),
+    ]
+    head = CRLF.join(f"{name}: {_one_header(name, value)}" for name, value in headers)
+    data = b"".join([
+        f"{head}{CRLF}{CRLF}--{boundary}{CRLF}".encode("ascii"),
+        _text_part("plain", rendered.text),
+        f"{CRLF}--{boundary}{CRLF}".encode("ascii"),
+        _text_part("html", rendered.html),
+        f"{CRLF}--{boundary}--{CRLF}".encode("ascii"),
+    ])
+    return Outgoing(sender_address, envelope.recipient, ident, data, rendered.html)
+
+
+def _one_header(name: str, value: str) -> str:
+    """A line break may only be a fold (CRLF + space): anything else would inject headers."""
+    if "\n" in value.replace(f"{CRLF} ", "") or "\r" in value.replace(f"{CRLF} ", ""):
+        raise ValueError(f"{name} header would contain a line break")
+    return value
+
+
+def _encoded(name: str, text: str) -> str:
+    """RFC 2047 encoded-words (at most 75 characters each, folded) if text is not ASCII."""
+    if "\n" in text or "\r" in text:
+        raise ValueError(f"{name} header would contain a line break")
+    if text.isascii():
+        return text
+    return Header(text, "utf-8", header_name=name).encode(linesep=CRLF)
+
+
+def _mailbox(header: str, name: str, address: str) -> str:
+    if any(c in name + address for c in "\r\n"):
+        raise ValueError(f"{header} header would contain a line break")
+    if not address.isascii():
+        raise ValueError(f"{header}: {address!r} is not an ASCII address")
+    if not name:
+        return address
+    if name.isascii():
+        return formataddr((name, address))  # quotes what needs quoting
+    return f"{_encoded(header, name)} <{address}>"
+
+
+def _text_part(subtype: str, text: str) -> bytes:
+    """One base64 UTF-8 part; text lines end in CRLF on the wire (RFC 2046)."""
+    body = text.replace("\r\n", "\n").replace("\n", CRLF).encode("utf-8")
+    return (f'Content-Type: text/{subtype}; charset="utf-8"{CRLF}'
+            f"Content-Transfer-Encoding: base64{CRLF}{CRLF}").encode("ascii") + \
+        base64.encodebytes(body).replace(b"\n", CRLF.encode("ascii"))
 
 
 def build_ops_alert(sender: str, to: str, subject: str, body: str, now: datetime
-                    ) -> EmailMessage:
+                    ) -> Outgoing:
     """A plain-text note to ops about a source that needs a person."""
     message = EmailMessage(policy=POLICY)
     message["Subject"] = f"[district-radar] {subject}"
@@ -84,7 +170,7 @@ def build_ops_alert(sender: str, to: str, subject: str, body: str, now: datetime
     message["Message-ID"] = make_msgid("ops", domain=sender_domain(sender))
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(body, charset="utf-8")
-    return message
+    return outgoing(message)
 
 
 def empty_source_alert(source_id: str, url: str, streak: int) -> tuple[str, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from email.message import EmailMessage
 from types import TracebackType
 from typing import Self
 
@@ -15,6 +14,7 @@ from worker.errors import (
     PermanentMailError,
     TransientMailError,
 )
+from worker.mail.message import Outgoing
 
 
 class RecipientRejected(PermanentMailError):
@@ -37,13 +37,13 @@ class SmtpSender:
     ) -> None:
         await self._close()
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, mail: Outgoing) -> None:
         client = await self._connected()
         try:
-            await client.send_message(message)
+            await client.sendmail(mail.sender, [mail.recipient], mail.data)
         except aiosmtplib.SMTPException as e:
             await self._close()  # after any error (421 too), the next message gets a fresh session
-            raise _translate(e, message["To"]) from e
+            raise _translate(e, mail.recipient) from e
         self._sent_on_connection += 1
         if self._sent_on_connection >= self._limit:
             await self._close()  # recycle long-lived connections, as providers expect

@@ -1,111 +1,200 @@
-"""All subscribers' rules in one index: sets per district and category, one automaton.
+"""All subscribers' rules in one columnar index: boolean masks per district and category,
+subscriber arrays per term, one Aho-Corasick automaton over every term.
 
-Matching an item costs one automaton pass over its text plus set operations, instead of
-a loop over every subscriber.
+Matching an item costs one automaton pass over its text plus a few vectorised mask
+operations over all subscribers, instead of a loop over every subscriber. The result is
+columnar too (an array of subscriber ids per item): most matches are of subscribers
+without keywords, and building one Python object per pair would cost more than the
+search itself. `Match` objects are made only when someone iterates.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 
 import ahocorasick_rs
+import numpy as np
+import numpy.typing as npt
 
 from worker.matching.rules import Rule, is_whole_term, searchable_text
 from worker.models import Item, Match
 
-_EMPTY: frozenset[int] = frozenset()
+Mask = npt.NDArray[np.bool_]
+Indexes = npt.NDArray[np.int64]
+_NO_INDEXES: Indexes = np.zeros(0, dtype=np.int64)
+MAX_ITEM_DISTRICTS = 64  # one bit each; Tianjin has 16 districts and a dozen zones
+
+
+@dataclass(frozen=True)
+class ItemMatches:
+    """The subscribers one item matches, in subscriber-id order (columnar)."""
+
+    item_id: int
+    subscriber_ids: Indexes
+    # which of the item's districts each subscriber follows: bit k = item.district_names[k]
+    district_bits: npt.NDArray[np.uint64]
+    district_names: tuple[str, ...]
+    # (subscriber, term) pairs of keyword hits, for the subscribers with keywords only
+    hit_subscribers: Indexes = field(default_factory=lambda: _NO_INDEXES)
+    hit_terms: Indexes = field(default_factory=lambda: _NO_INDEXES)
+    index: MatchIndex | None = None  # names the terms as each subscriber wrote them
+
+    def __len__(self) -> int:
+        return len(self.subscriber_ids)
+
+    def keywords(self) -> dict[int, tuple[str, ...]]:
+        """subscriber id → the keywords that hit, in the subscriber's spelling and order."""
+        if self.index is None or not len(self.hit_subscribers):
+            return {}
+        folded: defaultdict[int, set[str]] = defaultdict(set)
+        terms = self.index.terms
+        for sid, term in zip(self.hit_subscribers.tolist(), self.hit_terms.tolist(),
+                             strict=True):
+            folded[sid].add(terms[term])
+        rules = self.index.keyword_rules
+        return {sid: rules[sid].named(hit) for sid, hit in folded.items()}
+
+    def __iter__(self) -> Iterator[Match]:
+        names, combos = self.district_names, dict[int, tuple[str, ...]]()
+        keywords = self.keywords()
+        for sid, bits in zip(self.subscriber_ids.tolist(), self.district_bits.tolist(),
+                             strict=True):
+            if bits not in combos:
+                combos[bits] = tuple(d for k, d in enumerate(names) if bits >> k & 1)
+            yield Match(sid, self.item_id, keywords.get(sid, ()), combos[bits])
+
+
+@dataclass(frozen=True)
+class Matches:
+    """Every (subscriber, item) pair of one matching run, item by item."""
+
+    per_item: tuple[ItemMatches, ...]
+
+    def __len__(self) -> int:
+        return sum(len(m) for m in self.per_item)
+
+    def __iter__(self) -> Iterator[Match]:
+        for block in self.per_item:
+            yield from block
+
+    def __bool__(self) -> bool:
+        return any(len(m) for m in self.per_item)
 
 
 class MatchIndex:
-    """Built once per cycle from every active subscriber's Rule."""
+    """Built from every active subscriber's Rule; reusable until a subscriber changes."""
 
     def __init__(self, rules: Iterable[Rule]) -> None:
-        self._rules: dict[int, Rule] = {r.subscriber_id: r for r in rules}
-        self._any_district: set[int] = set()
-        self._by_district: defaultdict[str, set[int]] = defaultdict(set)
-        self._any_category: set[int] = set()
-        self._by_category: defaultdict[str, set[int]] = defaultdict(set)
-        self._no_keywords: set[int] = set()
+        ordered = sorted(rules, key=lambda r: r.subscriber_id)
+        n = len(ordered)
+        self._ids: Indexes = np.fromiter((r.subscriber_id for r in ordered), np.int64, n)
+        self._any_district: Mask = np.zeros(n, dtype=np.bool_)
+        self._no_keywords: Mask = np.zeros(n, dtype=np.bool_)
+        districts: defaultdict[str, list[int]] = defaultdict(list)
+        categories: defaultdict[str, list[int]] = defaultdict(list)
+        any_category: list[int] = []
         terms: dict[str, int] = {}
-        self._wanting: list[set[int]] = []  # term index → subscribers with it as keyword
-        self._excluding: list[set[int]] = []  # term index → subscribers excluding it
+        wanting: list[list[int]] = []  # term index → subscriber positions wanting it
+        excluding: list[list[int]] = []  # term index → subscriber positions excluding it
+        self.keyword_rules: dict[int, Rule] = {}  # subscriber id → rule, to name keywords
 
         def term_index(term: str) -> int:
             if term not in terms:
                 terms[term] = len(terms)
-                self._wanting.append(set())
-                self._excluding.append(set())
+                wanting.append([])
+                excluding.append([])
             return terms[term]
 
-        for sid, rule in self._rules.items():
-            _file(sid, rule.districts, self._any_district, self._by_district)
-            _file(sid, rule.categories, self._any_category, self._by_category)
-            if not rule.keywords:
-                self._no_keywords.add(sid)
+        for position, rule in enumerate(ordered):
+            if not rule.districts:
+                self._any_district[position] = True
+            for district in rule.districts:
+                districts[district].append(position)
+            if not rule.categories:
+                any_category.append(position)
+            for category in rule.categories:
+                categories[category].append(position)
+            if rule.keywords:
+                self.keyword_rules[rule.subscriber_id] = rule
+            else:
+                self._no_keywords[position] = True
             for term in rule.keywords:
-                self._wanting[term_index(term)].add(sid)
+                wanting[term_index(term)].append(position)
             for term in rule.exclude:
-                self._excluding[term_index(term)].add(sid)
-        self._terms = list(terms)
+                excluding[term_index(term)].append(position)
+
+        self._by_district = {d: _mask(n, positions) for d, positions in districts.items()}
+        self._category_ok = {c: _mask(n, [*any_category, *positions])
+                             for c, positions in categories.items()}
+        self._any_category = _mask(n, any_category)
+        self._wanting = [np.asarray(p, dtype=np.int64) for p in wanting]
+        self._excluding = [np.asarray(p, dtype=np.int64) for p in excluding]
+        self.terms = list(terms)  # term index → folded term
         self._automaton = (
-            ahocorasick_rs.AhoCorasick(self._terms, matchkind=ahocorasick_rs.MatchKind.Standard)
-            if self._terms else None
+            ahocorasick_rs.AhoCorasick(self.terms, matchkind=ahocorasick_rs.MatchKind.Standard)
+            if self.terms else None
         )
 
     def __len__(self) -> int:
-        return len(self._rules)
+        return len(self._ids)
 
-    def match(self, items: Sequence[Item]) -> list[Match]:
+    def match(self, items: Sequence[Item]) -> Matches:
         """Every (subscriber, item) pair the rules select, in item order then subscriber id."""
-        out: list[Match] = []
-        for item in items:
-            out.extend(self._match_one(item))
-        return out
+        return Matches(tuple(self._match_one(item) for item in items))
 
-    def _match_one(self, item: Item) -> list[Match]:
+    def _match_one(self, item: Item) -> ItemMatches:
         if item.id is None:
             raise ValueError("only stored items (with an id) can be matched")
-        tagged = set(item.district_names)
-        candidates = self._any_district.union(
-            *(self._by_district.get(d, _EMPTY) for d in tagged)
-        )
-        candidates &= self._any_category | self._by_category.get(item.category, set())
-        if not candidates:
-            return []
-        hits = self._hits(searchable_text(item))
-        wanting = set().union(*(self._wanting[h] for h in hits))
-        candidates &= self._no_keywords | wanting
-        candidates -= set().union(*(self._excluding[h] for h in hits))
-        hit_terms = {self._terms[h] for h in hits}
-        tagged_order = item.district_names
-        item_id = item.id
-        rules = self._rules
-        matches = []
-        for sid in sorted(candidates):
-            rule = rules[sid]
-            # Most matches are of subscribers without keywords: no keyword work for them.
-            keywords = rule.named(hit_terms) if sid in wanting else ()
-            districts = tuple(d for d in tagged_order if d in rule.districts) \
-                if rule.districts else ()
-            matches.append(Match(sid, item_id, keywords, districts))
-        return matches
+        names = item.district_names
+        if len(names) > MAX_ITEM_DISTRICTS:
+            raise ValueError(f"item {item.id} names {len(names)} districts, at most "
+                             f"{MAX_ITEM_DISTRICTS}")
+        selected = self._any_district.copy()
+        for district in names:
+            if district in self._by_district:
+                selected |= self._by_district[district]
+        selected &= self._category_ok.get(item.category, self._any_category)
+        hits = self._hits(searchable_text(item)) if selected.any() else []
+        # (subscriber position, term) for every keyword of every subscriber the item hits
+        wanted_by = [self._wanting[h] for h in hits if len(self._wanting[h])]
+        if wanted_by:
+            hit_positions = np.concatenate(wanted_by)
+            hit_terms = np.repeat([h for h in hits if len(self._wanting[h])],
+                                  [len(w) for w in wanted_by])
+            keyword_ok = self._no_keywords.copy()
+            keyword_ok[hit_positions] = True
+            selected &= keyword_ok
+        else:
+            hit_positions = hit_terms = _NO_INDEXES
+            selected &= self._no_keywords
+        for h in hits:
+            selected[self._excluding[h]] = False
+        positions = np.flatnonzero(selected)
+        bits = np.zeros(len(positions), dtype=np.uint64)
+        for k, district in enumerate(names):
+            if district in self._by_district:
+                followers = self._by_district[district][positions]
+                bits |= followers.astype(np.uint64) << np.uint64(k)
+        kept = selected[hit_positions]  # keyword hits of subscribers the item matches
+        return ItemMatches(item.id, self._ids[positions], bits, names,
+                           self._ids[hit_positions[kept]], hit_terms[kept], self)
 
-    def _hits(self, text: str) -> set[int]:
+    def _hits(self, text: str) -> list[int]:
         if self._automaton is None:
-            return set()
-        return {
+            return []
+        return sorted({
             index
             for index, start, end in self._automaton.find_matches_as_indexes(
                 text, overlapping=True
             )
             if is_whole_term(text, start, end)
-        }
+        })
 
 
-def _file(sid: int, values: frozenset[str], anyone: set[int],
-          by_value: defaultdict[str, set[int]]) -> None:
-    if not values:
-        anyone.add(sid)
-    for value in values:
-        by_value[value].add(sid)
+def _mask(n: int, positions: list[int]) -> Mask:
+    mask = np.zeros(n, dtype=np.bool_)
+    mask[positions] = True
+    return mask
+

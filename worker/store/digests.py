@@ -7,7 +7,7 @@ Only the deliveries a digest actually carried are marked delivered with it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -31,18 +31,13 @@ class DigestContents:
     entries: tuple[Entry, ...]
 
 
-def add_matches(conn: Connection, matches: Sequence[Match], now: datetime) -> None:
+def add_matches(conn: Connection, matches: Iterable[Match], now: datetime) -> None:
     """Record what each subscriber should get; a pair already recorded is left alone."""
-    if not matches:
-        return
-    conn.execute(
-        insert_ignoring_conflicts(conn, deliveries),
-        [
-            {"subscriber_id": m.subscriber_id, "item_id": m.item_id,
+    rows = [{"subscriber_id": m.subscriber_id, "item_id": m.item_id,
              "keywords": list(m.keywords), "districts": list(m.districts), "created_at": now}
-            for m in matches
-        ],
-    )
+            for m in matches]
+    if rows:
+        conn.execute(insert_ignoring_conflicts(conn, deliveries), rows)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from starlette.templating import Jinja2Templates
 from worker.digest.compose import digest_for
 from worker.districts import DISTRICTS, ZONES
 from worker.errors import MailError
+from worker.mail.message import outgoing
 from worker.models import Subscriber
 from worker.pipeline import Runtime
 from worker.resources import templates_dir
@@ -186,7 +187,7 @@ class _Web:
     async def mail(self, message: EmailMessage) -> None:
         try:
             async with self.rt.make_sender() as sender:
-                await sender.send(message)
+                await sender.send(outgoing(message))
         except MailError as e:  # the page still answers; the user can submit again
             log.error("web mail to %s not sent: %s", message["To"], e)
 
