@@ -15,3 +15,5 @@ def test_bench_quick_runs_and_checks_identical_output() -> None:
     assert lines[0].startswith("| benchmark |")
     assert any(line.startswith("| 1 matching") and "1,000 subscribers" in line for line in lines)
     assert any(line.startswith("| 4 rendering") and "/s" in line for line in lines)
+    assert sum(line.startswith("| 2 polling") for line in lines) == 2
+    assert sum(line.startswith("| 3 sending") for line in lines) == 2

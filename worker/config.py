@@ -50,6 +50,7 @@ class MailSettings(_Frozen):
     unsubscribe_mailto: str | None = None
     suspend_after_bounces: int = Field(3, ge=1)
     send_lease_minutes: float = Field(15, gt=0)
+    connections: int = Field(4, ge=1, le=100)  # SMTP sessions one run sends over at once
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
 
 

@@ -35,8 +35,17 @@ def shingles(title: str) -> set[str]:
     return {key[i:i + SHINGLE] for i in range(len(key) - SHINGLE + 1)}
 
 
+# Drawing the permutations is most of a MinHash's construction cost: draw them once.
+_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME).permutations
+
+
+def _minhash(hashvalues: np.ndarray | None = None) -> MinHash:
+    return MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME, permutations=_PERMUTATIONS,
+                   hashvalues=hashvalues)
+
+
 def signature(title: str) -> MinHash:
-    minhash = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME)
+    minhash = _minhash()
     minhash.update_batch([s.encode() for s in shingles(title)])
     return minhash
 
@@ -46,8 +55,7 @@ def to_bytes(minhash: MinHash) -> bytes:
 
 
 def from_bytes(data: bytes) -> MinHash:
-    return MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME,
-                   hashvalues=np.frombuffer(data, dtype=np.uint64).copy())
+    return _minhash(np.frombuffer(data, dtype=np.uint64).copy())
 
 
 def compatible(a: Item, b: Item) -> bool:
@@ -66,11 +74,17 @@ class Known:
     minhash: MinHash
 
 
+# The bands and rows for THRESHOLD; MinHashLSH optimises them numerically on every
+# construction otherwise (8 ms, once per poll and source).
+_TEMPLATE_LSH = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
+_LSH_PARAMS = (_TEMPLATE_LSH.b, _TEMPLATE_LSH.r)
+
+
 class NearDuplicates:
     """An LSH index of recent items; `match(item)` finds one it duplicates."""
 
     def __init__(self, recent: Iterable[Known] = ()) -> None:
-        self._lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
+        self._lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM, params=_LSH_PARAMS)
         self._known: dict[int, Known] = {}
         for known in recent:
             self.add(known)

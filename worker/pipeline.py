@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
+from datasketch import MinHash
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
@@ -38,6 +39,7 @@ from worker.mail.message import (
     empty_source_alert,
     gone_source_alert,
 )
+from worker.mail.sessions import over_sessions
 from worker.mail.smtp import RecipientRejected
 from worker.matching import MatchIndex, compile_rule
 from worker.models import Item, Source
@@ -54,6 +56,33 @@ log = logging.getLogger("radar.pipeline")
 NEAR_DUPLICATE_WINDOW = timedelta(days=30)  # how far back a republished story is recognised
 
 
+class RecentTitles:
+    """The near-duplicate index of recent titles, loaded once per process and then topped
+    up with newer items: reloading it for every poll cost O(recent items) per source."""
+
+    def __init__(self) -> None:
+        self._index: NearDuplicates | None = None
+        self._newest_id = 0
+        self._loaded_at: datetime | None = None
+
+    def index(self, conn: Connection, now: datetime) -> NearDuplicates:
+        if self._index is None or self._loaded_at is None or \
+                now - self._loaded_at > timedelta(days=1):  # let old titles age out
+            self._index, self._newest_id, self._loaded_at = NearDuplicates(), 0, now
+        for known in item_rows.recent(conn, now - NEAR_DUPLICATE_WINDOW, self._newest_id):
+            self.add(known)
+        return self._index
+
+    def add(self, known: Known) -> None:
+        if self._index is not None:
+            self._index.add(known)
+            self._newest_id = max(self._newest_id, known.id)
+
+    def forget(self) -> None:
+        """After a failed transaction: what it added may not exist."""
+        self._index = None
+
+
 @dataclass(frozen=True)
 class Runtime:
     settings: Settings
@@ -62,6 +91,7 @@ class Runtime:
     gazetteer: Gazetteer
     make_fetcher: Callable[[], Fetcher]
     make_sender: Callable[[], Sender]
+    recent_titles: RecentTitles = field(default_factory=RecentTitles)
 
     @property
     def source_names(self) -> dict[str, str]:
@@ -140,10 +170,14 @@ async def poll_one(
         log.exception("source %s (%s): unexpected error", source.id, source.url)
         return _record_failure(rt, source, f"internal error: {type(e).__name__}: {e}", now), []
     empty = empty_streak(source, state.empty_streak, unchanged, len(parsed))
-    with rt.engine.begin() as conn:
-        stored = _store_new(conn, fresh, elsewhere, now)
-        source_rows.record_success(conn, source.id, result.validators, now,
-                                   body_hash or state.content_hash, empty)
+    try:
+        with rt.engine.begin() as conn:
+            stored = _store_new(conn, rt.recent_titles, fresh, elsewhere, now)
+            source_rows.record_success(conn, source.id, result.validators, now,
+                                       body_hash or state.content_hash, empty)
+    except Exception:
+        rt.recent_titles.forget()
+        raise
     log.info("source %s: %d entries, %d new%s", source.id, len(parsed), len(stored),
              " (unchanged)" if unchanged else "")
     if empty == source.empty_alert_after:
@@ -162,8 +196,8 @@ def empty_streak(source: Source, streak: int, unchanged: bool, parsed: int) -> i
     return 0 if parsed else streak + 1
 
 
-def _store_new(conn: Connection, fresh: list[Item], elsewhere: list[Item], now: datetime
-               ) -> list[Item]:
+def _store_new(conn: Connection, recent: RecentTitles, fresh: list[Item],
+               elsewhere: list[Item], now: datetime) -> list[Item]:
     """Insert new items, except near-duplicates of recent ones: those, and exact copies
     from other sources, are recorded under the item they repeat."""
     for copy in elsewhere:
@@ -172,18 +206,35 @@ def _store_new(conn: Connection, fresh: list[Item], elsewhere: list[Item], now: 
             item_rows.add_alias(conn, original[0], copy, now)
     if not fresh:
         return []
-    index = NearDuplicates(item_rows.recent(conn, now - NEAR_DUPLICATE_WINDOW))
-    stored = []
+    index = recent.index(conn, now)
+    # Decide in memory (near-duplicates of stored items, then of this batch), insert the
+    # new ones in one statement, then record the copies under what they repeat.
+    pending: list[tuple[Item, MinHash]] = []
+    batch = NearDuplicates()  # keyed by position in `pending`
+    copies: list[tuple[Item, int | Item]] = []  # (copy, stored id or pending original)
     for item in fresh:
         minhash = signature(item.title)
         original_id = index.match(item, minhash)
         if original_id is not None:
-            item_rows.add_alias(conn, original_id, item, now)
+            copies.append((item, original_id))
             continue
-        new = item_rows.insert_one(conn, item, now, minhash)
-        if new is not None and new.id is not None:
-            index.add(Known(new.id, new, minhash))
+        twin = batch.match(item, minhash)
+        if twin is not None:
+            copies.append((item, pending[twin][0]))
+            continue
+        batch.add(Known(len(pending), item, minhash))
+        pending.append((item, minhash))
+    ids = item_rows.insert_many(conn, pending, now)
+    stored = []
+    for item, minhash in pending:
+        if item.url in ids:  # else stored meanwhile by another worker
+            new = replace(item, id=ids[item.url])
+            recent.add(Known(ids[item.url], new, minhash))
             stored.append(new)
+    for copy, repeats in copies:
+        target = repeats if isinstance(repeats, int) else ids.get(repeats.url)
+        if target is not None:
+            item_rows.add_alias(conn, target, copy, now)
     return stored
 
 
@@ -266,20 +317,21 @@ def due_digest_ids(rt: Runtime, now: datetime) -> list[int]:
 
 
 async def send_pending(rt: Runtime, now: datetime, email: str | None = None) -> SendReport:
-    """Send every sendable digest over one sender session."""
+    """Send every sendable digest over mail.connections concurrent sender sessions."""
     report = SendReport()
     lease = timedelta(minutes=rt.settings.mail.send_lease_minutes)
     with rt.engine.connect() as conn:
         digest_ids = digest_rows.sendable(conn, now, lease, email)
-    if not digest_ids:
-        return report
-    async with rt.make_sender() as sender:
-        for digest_id in digest_ids:
-            report.outcomes[digest_id] = outcome = await send_digest(rt, sender, digest_id, now)
-            if outcome == "unreachable":  # the rest would wait a timeout each for nothing
-                log.warning("mail server unreachable: %d digest(s) left for the next round",
-                            len(digest_ids) - len(report.outcomes))
-                break
+
+    async def send_one(sender: Sender, digest_id: int) -> bool:
+        report.outcomes[digest_id] = outcome = await send_digest(rt, sender, digest_id, now)
+        return outcome != "unreachable"  # else the rest would wait a timeout each
+
+    done = await over_sessions(rt.make_sender, digest_ids, rt.settings.mail.connections,
+                               send_one)
+    if done < len(digest_ids):
+        log.warning("mail server unreachable: %d digest(s) left for the next round",
+                    len(digest_ids) - done)
     return report
 
 

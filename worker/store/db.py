@@ -37,6 +37,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the one writer
+    # In WAL mode NORMAL is still safe from corruption; it skips an fsync per commit, which
+    # made a poll of 500 unchanged feeds (a few commits each) take 1.6 s longer.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 

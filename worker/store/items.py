@@ -41,26 +41,33 @@ def known(conn: Connection, wanted: KnownKeys) -> KnownKeys:
 
 def insert(conn: Connection, new: Sequence[Item], now: datetime) -> list[Item]:
     """Store items; one another worker stored meanwhile is skipped. Returns them with ids."""
-    stored = [insert_one(conn, item, now, signature(item.title)) for item in new]
-    return [item for item in stored if item is not None]
+    ids = insert_many(conn, [(item, signature(item.title)) for item in new], now)
+    return [replace(item, id=ids[item.url]) for item in new if item.url in ids]
 
 
-def insert_one(conn: Connection, item: Item, now: datetime, minhash: MinHash) -> Item | None:
-    statement = insert_ignoring_conflicts(conn, items).values(
-        source_id=item.source_id, guid=item.guid, url=item.url,
-        fingerprint=item.fingerprint, title=item.title, summary=item.summary,
-        published_at=item.published, category=item.category,
-        districts=[[t.district, list(t.origins)] for t in item.districts],
-        first_seen_at=now, issuer=item.issuer, doc_number=item.doc_number,
-        doc_types=list(item.doc_types), minhash=to_bytes(minhash),
-    ).returning(items.c.id)
-    item_id = conn.execute(statement).scalar()
-    return None if item_id is None else replace(item, id=item_id)
+def insert_many(conn: Connection, batch: Sequence[tuple[Item, MinHash]], now: datetime
+                ) -> dict[str, int]:
+    """Insert items in one statement, skipping any already stored; url → id of the rows
+    actually inserted."""
+    if not batch:
+        return {}
+    statement = insert_ignoring_conflicts(conn, items).returning(items.c.id, items.c.url)
+    rows = conn.execute(statement, [{
+        "source_id": item.source_id, "guid": item.guid, "url": item.url,
+        "fingerprint": item.fingerprint, "title": item.title, "summary": item.summary,
+        "published_at": item.published, "category": item.category,
+        "districts": [[t.district, list(t.origins)] for t in item.districts],
+        "first_seen_at": now, "issuer": item.issuer, "doc_number": item.doc_number,
+        "doc_types": list(item.doc_types), "minhash": to_bytes(minhash),
+    } for item, minhash in batch])
+    return {row.url: row.id for row in rows}
 
 
-def recent(conn: Connection, since: datetime) -> list[Known]:
-    """Items first seen since `since`, with their title signatures (near-duplicate search)."""
+def recent(conn: Connection, since: datetime, after_id: int = 0) -> list[Known]:
+    """Items first seen since `since` (with an id above `after_id`), with their title
+    signatures (near-duplicate search)."""
     rows = conn.execute(sa.select(items).where(items.c.first_seen_at >= since,
+                                               items.c.id > after_id,
                                                items.c.minhash.is_not(None)))
     return [Known(r.id, from_row(r), from_bytes(r.minhash)) for r in rows]
 
