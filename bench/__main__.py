@@ -104,23 +104,29 @@ def sending(quick: bool) -> list[str]:
     return rows
 
 
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
 def write(table: str, quick: bool) -> None:
+    """Replace the figures between the markers of BENCHMARKS.md; the prose stays."""
     machine = (f"{platform.machine()}, {os.cpu_count()} cores, Python "
                f"{platform.python_version()}, {platform.platform()}")
     versions = ", ".join(f"{p} {version(p)}" for p in
                          ("ahocorasick-rs", "numpy", "jinja2", "css-inline", "sqlalchemy",
-                          "feedparser", "aiosmtplib"))
-    (ROOT / "BENCHMARKS.md").write_text(f"""# Benchmarks
-
-Written by `python -m bench{' --quick' if quick else ''}` on {datetime.now(UTC):%Y-%m-%d %H:%M UTC}.
-Machine: {machine}. Versions: {versions}.
+                          "feedparser", "aiosmtplib", "rss2email"))
+    figures = f"""Written by `python -m bench{' --quick' if quick else ''}` on \
+{datetime.now(UTC):%Y-%m-%d %H:%M UTC}. Machine: {machine}. Versions: {versions}.
 Matching and rendering: medians of {'1 run' if quick else '3 runs (1 at 1M subscribers)'};
 polling and sending: one run each (their baselines take minutes). Each in a fresh process.
 
 {table}
-
-Benchmark 5 (end to end through Celery) is not written yet (issue #6).
-""", encoding="utf-8")
+"""
+    path = ROOT / "BENCHMARKS.md"
+    text = path.read_text(encoding="utf-8") if path.exists() else \
+        f"# Benchmarks\n\n{START}\n{END}\n"
+    head, _, rest = text.partition(START)
+    _, _, tail = rest.partition(END)
+    path.write_text(f"{head}{START}\n{figures}{END}{tail}", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -44,6 +44,8 @@ class Fetcher:
             follow_redirects=True,
             max_redirects=settings.max_redirects,
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+            # keep a connection to every site open between its feeds (the default keeps 20)
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
             transport=transport,
         )
         self._per_host: defaultdict[str, asyncio.Semaphore] = defaultdict(
