@@ -55,6 +55,8 @@ def main() -> None:
             f"{loop / ours:.1f}× | ≥ 100×, < 3 s | {median(r, 'peak_mb'):.0f} MB |")
     rows += polling(options.quick)
     rows += sending(options.quick)
+    if not options.quick:  # minutes even when small: it waits for a send time to come
+        rows += end_to_end()
     r = measure("rendering", 30 if options.quick else 500, runs=runs)
     full, jinja = median(r, "full_per_s"), median(r, "jinja_per_s")
     rows.append(f"| 4 rendering (20-item digests, 1 core) | {int(r[0]['digests'])} digests | "
@@ -107,6 +109,21 @@ def sending(quick: bool) -> list[str]:
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
+def end_to_end() -> list[str]:
+    """Benchmark 5, one run."""
+    [r] = measure("endtoend", 10_000, 20, 50, runs=1)
+    rss = max(r["worker_rss_mb"])
+    return [
+        f"| 5 end to end: weekly digests due → all accepted ({r['sink']}) | "
+        f"{r['subscribers']:,} subscribers, {r['items']:,} items, {r['deliveries']:,} "
+        f"matches, {r['sent']:,} of {r['expected']:,} digests; 2 worker processes | "
+        f"{r['due_to_all_sent_s']:.1f} s | | | < 60 s | {rss:.0f} MB (< 300) |",
+        f"| 5 where the time goes | polling and matching before the send time "
+        f"{r['poll_and_match_s']:.1f} s; due → first digest accepted "
+        f"{r['due_to_first_sent_s']:.1f} s (opening {r['sent']:,} digests, queueing); "
+        f"first → last accepted {r['send_s']:.1f} s | | | | | |"]
+
+
 def write(table: str, quick: bool) -> None:
     """Replace the figures between the markers of BENCHMARKS.md; the prose stays."""
     machine = (f"{platform.machine()}, {os.cpu_count()} cores, Python "
@@ -117,7 +134,7 @@ def write(table: str, quick: bool) -> None:
     figures = f"""Written by `python -m bench{' --quick' if quick else ''}` on \
 {datetime.now(UTC):%Y-%m-%d %H:%M UTC}. Machine: {machine}. Versions: {versions}.
 Matching and rendering: medians of {'1 run' if quick else '3 runs (1 at 1M subscribers)'};
-polling and sending: one run each (their baselines take minutes). Each in a fresh process.
+polling, sending and end to end: one run each (they take minutes). Each in a fresh process.
 
 {table}
 """

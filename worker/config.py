@@ -78,6 +78,7 @@ class ServiceSettings(_Frozen):
     retry_base_seconds: float = Field(30.0, gt=0)  # transient send failures back off from here
     retry_max_seconds: float = Field(3600.0, gt=0)
     smtp_messages_per_connection: int = Field(100, ge=1)
+    send_batch: int = Field(20, ge=1, le=1000)  # digests per send task
     rate_per_second: int = Field(0, ge=0)  # 0 = unlimited; shared by all workers
     rate_per_day: int = Field(0, ge=0)
     stale_pending_minutes: int = Field(60, ge=1)  # `radar status` alarm

@@ -295,17 +295,14 @@ def open_due_digests(
     rt: Runtime, now: datetime, force: bool = False, email: str | None = None
 ) -> int:
     """Create the digests that are due (all waiting ones if `force`); returns how many."""
-    opened = 0
     with rt.engine.begin() as conn:
+        plans = []
         for waiting in digest_rows.waiting(conn, email):
             subscriber = waiting.subscriber
             plan = plan_digest(subscriber, waiting.first_delivery_id, waiting.oldest, now, force)
-            if plan is None or subscriber.id is None:
-                continue
-            key, cutoff = plan
-            if digest_rows.open_digest(conn, subscriber.id, key, now, cutoff) is not None:
-                opened += 1
-    return opened
+            if plan is not None and subscriber.id is not None:
+                plans.append(digest_rows.Plan(subscriber.id, *plan))
+        return len(digest_rows.open_digests(conn, plans, now))
 
 
 def due_digest_ids(rt: Runtime, now: datetime) -> list[int]:

@@ -3,3 +3,4 @@
 QUEUE = "celery"  # Celery's default queue: a Redis list
 BEAT_LOCK = "redbeat::lock"  # held by the one beat that schedules
 QUEUED_PREFIX = "radar:queued:"  # + digest id: a send task for it is in the queue
+DISPATCH_LOCK = "radar:dispatching"  # held while one dispatch opens and queues digests

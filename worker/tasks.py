@@ -1,7 +1,8 @@
 """Celery app, beat schedule and tasks: each task a few lines around `worker.pipeline`.
 
     beat ── poll:<source> every source's interval ──► poll_source ──► (matches stored)
-         └─ dispatch every service.dispatch_every_seconds ──► send_digest per due digest
+         └─ dispatch every service.dispatch_every_seconds ──► send_digests per batch of due
+                                                               digests
 
 Retries of sends are kept in the database (digests.next_attempt_at), so a restarted
 Redis loses nothing: the next dispatch finds whatever is due. Polls retry transient
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections import Counter
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -30,7 +32,7 @@ from worker.mail import Sender
 from worker.models import Source
 from worker.pipeline import Runtime, due_digest_ids, poll_and_match, send_digest
 from worker.ratelimit import DAY_FULL, SECOND_FULL, RateLimiter
-from worker.redis_keys import BEAT_LOCK, QUEUED_PREFIX
+from worker.redis_keys import BEAT_LOCK, DISPATCH_LOCK, QUEUED_PREFIX
 from worker.runtime import build_runtime
 
 app = Celery("radar")
@@ -143,28 +145,51 @@ def poll_source(self: Any, source_id: str) -> str:
 
 @app.task(name="radar.dispatch")
 def dispatch() -> int:
-    """Open due digests and queue each sendable one once (a Redis key marks it queued)."""
+    """Open due digests and queue each sendable one once (a Redis key marks it queued), in
+    batches: one task per digest cost more in publishing than in sending."""
     p = process()
-    queued = 0
     ttl = int(settings().service.visibility_timeout_seconds)
-    for digest_id in due_digest_ids(p.runtime, clock()):
-        if p.redis.set(f"{QUEUED_PREFIX}{digest_id}", 1, nx=True, ex=ttl):
-            send.delay(digest_id)
-            queued += 1
-    return queued
-
-
-@app.task(name="radar.send_digest")
-def send(digest_id: int) -> str:
-    """Send one digest through this process's SMTP session, within the shared rate limit."""
-    p = process()
+    # One dispatch at a time: opening thousands of digests can outlast the beat's interval.
+    # Two overlapping would do no harm (opening is idempotent, markers stop double queuing),
+    # so the lock is short: a worker killed while holding it holds up nothing for long.
+    lock_ttl = max(10, int(settings().service.dispatch_every_seconds * 5))
+    if not p.redis.set(DISPATCH_LOCK, 1, nx=True, ex=lock_ttl):
+        return 0
     try:
-        while (verdict := p.limiter.take(clock())) == SECOND_FULL:
-            time.sleep(0.05)
-        if verdict == DAY_FULL:
-            return "rate limit for today reached; left pending"
-        return str(p.run(send_digest(p.runtime, p.open_sender(), digest_id, clock())))
+        return _dispatch(p, ttl)
     finally:
-        # The marker expires by itself; the digest's state is in the database.
         with suppress(redis.RedisError):
-            p.redis.delete(f"{QUEUED_PREFIX}{digest_id}")
+            p.redis.delete(DISPATCH_LOCK)
+
+
+def _dispatch(p: _Process, ttl: int) -> int:
+    due = due_digest_ids(p.runtime, clock())
+    marks = p.redis.pipeline(transaction=False)
+    for digest_id in due:
+        marks.set(f"{QUEUED_PREFIX}{digest_id}", 1, nx=True, ex=ttl)
+    fresh = [d for d, marked in zip(due, marks.execute(), strict=True) if marked]
+    size = settings().service.send_batch
+    with app.producer_or_acquire() as producer:
+        for start in range(0, len(fresh), size):
+            send.apply_async((fresh[start:start + size],), producer=producer)
+    return len(fresh)
+
+
+@app.task(name="radar.send_digests")
+def send(digest_ids: list[int]) -> str:
+    """Send digests through this process's SMTP session, within the shared rate limit."""
+    p = process()
+    outcomes: Counter[str] = Counter()
+    try:
+        for digest_id in digest_ids:
+            while (verdict := p.limiter.take(clock())) == SECOND_FULL:
+                time.sleep(0.05)
+            if verdict == DAY_FULL:
+                outcomes["left pending: rate limit for today reached"] += 1
+                continue
+            outcomes[p.run(send_digest(p.runtime, p.open_sender(), digest_id, clock()))] += 1
+    finally:
+        # The markers expire by themselves; the digests' state is in the database.
+        with suppress(redis.RedisError):
+            p.redis.delete(*(f"{QUEUED_PREFIX}{d}" for d in digest_ids))
+    return ", ".join(f"{n} {outcome}" for outcome, n in outcomes.items())

@@ -7,7 +7,7 @@ Only the deliveries a digest actually carried are marked delivered with it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -78,34 +78,68 @@ def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class Plan:
+    """Open (or top up) this subscriber's digest for this period, with what waited until
+    `cutoff`."""
+
+    subscriber_id: int
+    period_key: str
+    cutoff: datetime
+
+
+OPEN_BATCH = 1000  # subscribers per statement
+
+
+def open_digests(conn: Connection, plans: Sequence[Plan], now: datetime
+                 ) -> dict[tuple[int, str], int]:
+    """The pending digest of each plan, with the waiting deliveries attached; a period whose
+    digest was already claimed or sent is left out (what waits goes in the next one).
+
+    Set-based: one INSERT, one locking SELECT and one UPDATE per batch of subscribers.
+    """
+    opened: dict[tuple[int, str], int] = {}
+    for start in range(0, len(plans), OPEN_BATCH):
+        batch = plans[start:start + OPEN_BATCH]
+        conn.execute(insert_ignoring_conflicts(conn, digests), [
+            {"subscriber_id": p.subscriber_id, "period_key": p.period_key, "state": "pending",
+             "created_at": now} for p in batch])
+        # Lock the rows so a concurrent claim cannot start sending while we attach.
+        rows = conn.execute(
+            sa.select(digests.c.id, digests.c.subscriber_id, digests.c.period_key,
+                      digests.c.state)
+            .where(sa.tuple_(digests.c.subscriber_id, digests.c.period_key)
+                   .in_([(p.subscriber_id, p.period_key) for p in batch]))
+            .with_for_update()
+        )
+        pending = {(r.subscriber_id, r.period_key): int(r.id) for r in rows
+                   if r.state == "pending"}
+        by_cutoff: dict[datetime, dict[int, int]] = {}  # cutoff → subscriber → digest
+        for p in batch:
+            if (p.subscriber_id, p.period_key) in pending:
+                by_cutoff.setdefault(p.cutoff, {})[p.subscriber_id] = \
+                    pending[(p.subscriber_id, p.period_key)]
+        for cutoff, digest_of in by_cutoff.items():  # subscribers due at once share one
+            conn.execute(
+                deliveries.update()
+                .where(deliveries.c.subscriber_id.in_(list(digest_of)),
+                       deliveries.c.digest_id.is_(None), deliveries.c.delivered_at.is_(None),
+                       deliveries.c.created_at <= cutoff)
+                .values(digest_id=sa.select(digests.c.id).where(
+                    digests.c.subscriber_id == deliveries.c.subscriber_id,
+                    digests.c.id.in_(list(digest_of.values()))).scalar_subquery())
+            )
+        opened.update(pending)
+    return opened
+
+
 def open_digest(
     conn: Connection, subscriber_id: int, period_key: str, now: datetime,
     cutoff: datetime | None = None,
 ) -> int | None:
-    """The pending digest for this period with the waiting deliveries (up to `cutoff`).
-
-    None when the period's digest has already been claimed or sent: what waits goes
-    in the next period's.
-    """
-    conn.execute(insert_ignoring_conflicts(conn, digests).values(
-        subscriber_id=subscriber_id, period_key=period_key, state="pending", created_at=now,
-    ))
-    # Lock the row so a concurrent claim cannot start sending while we attach.
-    row = conn.execute(
-        sa.select(digests.c.id, digests.c.state)
-        .where(digests.c.subscriber_id == subscriber_id, digests.c.period_key == period_key)
-        .with_for_update()
-    ).one()
-    if row.state != "pending":
-        return None
-    conn.execute(
-        deliveries.update()
-        .where(deliveries.c.subscriber_id == subscriber_id, deliveries.c.digest_id.is_(None),
-               deliveries.c.delivered_at.is_(None),
-               deliveries.c.created_at <= (cutoff or now))
-        .values(digest_id=row.id)
-    )
-    return int(row.id)
+    """`open_digests` for one subscriber: the digest's id, or None if the period is done."""
+    opened = open_digests(conn, [Plan(subscriber_id, period_key, cutoff or now)], now)
+    return opened.get((subscriber_id, period_key))
 
 
 def sendable(

@@ -1,0 +1,186 @@
+"""Benchmark 5: end to end through the service: `radar beat` and `radar worker` (Celery,
+2 pool processes) on a private Redis and a fresh PostgreSQL database, polling loopback
+feeds, matching every subscriber, then sending their weekly digests to an SMTP sink.
+
+Run as `python -m bench.endtoend SUBSCRIBERS FEEDS ITEMS_PER_FEED`; prints one JSON line.
+The subscribers' weekly send time is set a little after the start, so the polls and the
+matching happen first and then every digest comes due at once. Time and memory per phase
+are read from the database's timestamps and from /proc (RSS of the worker's processes).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from bench.data import subscribers
+from bench.polling import feeds, sites
+from bench.sending import free_port, process, sink_command
+from worker.models import Schedule
+from worker.store import subscribers as subscriber_rows
+from worker.store.db import connect, migrate
+from worker.store.tables import deliveries, digests, items
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+LEAD_SECONDS = 45  # polling and matching happen before the send time
+
+
+@contextmanager
+def database() -> Iterator[str]:
+    name = f"radar_bench_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield str(sa.engine.make_url(ADMIN_URL).set(database=name)
+                  .render_as_string(hide_password=False))
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def started(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("wb") as out:
+        child = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                 start_new_session=True)
+    try:
+        yield child
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def family(pid: int) -> list[int]:
+    """The process and its children (Celery's pool processes)."""
+    out = [pid]
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = status.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(status.parent.name))
+    return out
+
+
+def send_time(start: datetime) -> datetime:
+    """The first whole minute at least LEAD_SECONDS ahead."""
+    due = (start + timedelta(seconds=LEAD_SECONDS + 60)).replace(second=0, microsecond=0)
+    return due.astimezone(SHANGHAI)
+
+
+def run(n_subscribers: int, n_feeds: int, per_feed: int) -> dict[str, Any]:
+    started_at = datetime.now(UTC)
+    due = send_time(started_at)
+    with ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        url = stack.enter_context(database())
+        redis_port, smtp_port = free_port(), free_port()
+        stack.enter_context(process(
+            ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(tmp)], redis_port))
+        sink, command = sink_command(smtp_port)
+        stack.enter_context(process(command, smtp_port))
+        urls, _ = stack.enter_context(sites(feeds(n_feeds, per_feed), 0))
+        (tmp / "radar.yaml").write_text(json.dumps({
+            "database_url": url, "sources_file": str(tmp / "sources.yaml"),
+            "mail": {"backend": "smtp", "smtp": {"host": "127.0.0.1", "port": smtp_port}},
+            "service": {"redis_url": f"redis://127.0.0.1:{redis_port}/0",
+                        "dispatch_every_seconds": 2},
+        }), encoding="utf-8")
+        (tmp / "sources.yaml").write_text(json.dumps({"sources": [
+            {"id": f"s{n}", "name": f"site {n}", "kind": "rss", "url": u,
+             "category": "project" if n % 2 else "policy", "interval": 0.1}
+            for n, u in enumerate(urls)]}), encoding="utf-8")
+        engine = connect(url)
+        migrate(engine)
+        schedule = Schedule("weekly", due.time(), due.weekday(), "Asia/Shanghai")
+        with engine.begin() as conn:
+            people = [replace(s, id=None, schedule=schedule)
+                      for s in subscribers(n_subscribers)]
+            subscriber_rows.save_many(conn, people, started_at)
+        env = {**os.environ, "RADAR_CONFIG": str(tmp / "radar.yaml"),
+               "RADAR_SECRET_KEY": "bench", "PYTHONPATH": str(ROOT)}
+        radar = [sys.executable, "-m", "worker.cli"]
+        worker = stack.enter_context(started(
+            [*radar, "worker", "--concurrency", "2"], env, tmp / "worker.log"))
+        stack.enter_context(started([*radar, "beat"], env, tmp / "beat.log"))
+        peak: dict[int, float] = {}
+        sent = expected = 0
+        deadline = time.monotonic() + LEAD_SECONDS + 60 + 300
+        while time.monotonic() < deadline:
+            for pid in family(worker.pid):
+                peak[pid] = max(peak.get(pid, 0.0), rss_mb(pid))
+            if datetime.now(UTC) > due + timedelta(seconds=5):
+                with engine.connect() as conn:
+                    expected = conn.scalar(sa.select(sa.func.count(
+                        sa.distinct(deliveries.c.subscriber_id)))) or 0
+                    sent = conn.scalar(sa.select(sa.func.count())
+                                       .where(digests.c.state == "sent")) or 0
+                if expected and sent >= expected:
+                    break
+            time.sleep(0.5)
+        with engine.connect() as conn:
+            phases = conn.execute(sa.select(
+                sa.select(sa.func.max(items.c.first_seen_at)).scalar_subquery(),
+                sa.select(sa.func.max(deliveries.c.created_at)).scalar_subquery(),
+                sa.select(sa.func.count()).select_from(deliveries).scalar_subquery(),
+                sa.select(sa.func.min(digests.c.created_at)).scalar_subquery(),
+                sa.select(sa.func.max(digests.c.created_at)).scalar_subquery(),
+                sa.select(sa.func.min(digests.c.sent_at)).scalar_subquery(),
+                sa.select(sa.func.max(digests.c.sent_at)).scalar_subquery(),
+            )).one()
+        engine.dispose()
+    items_at, matched_at, n_deliveries, opened_first, opened_last, first_sent, last_sent = phases
+    due_utc = due.astimezone(UTC)
+
+    def since(a: datetime | None, b: datetime | None) -> float | None:
+        return None if a is None or b is None else (b - a).total_seconds()
+
+    pool = sorted(peak.items())
+    return {
+        "subscribers": n_subscribers, "items": n_feeds * per_feed, "sink": sink,
+        "expected": expected, "sent": sent, "deliveries": n_deliveries,
+        "poll_and_match_s": since(started_at, matched_at),
+        "items_stored_s": since(started_at, items_at),
+        "open_s": since(opened_first, opened_last),
+        "due_to_first_sent_s": since(due_utc, first_sent),
+        "due_to_all_sent_s": since(due_utc, last_sent),
+        "send_s": since(first_sent, last_sent),
+        "worker_rss_mb": [round(mb) for _, mb in pool],
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(*(int(a) for a in sys.argv[1:4]))))
