@@ -16,7 +16,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
@@ -30,30 +29,15 @@ import sqlalchemy as sa
 from bench.data import subscribers
 from bench.polling import feeds, sites
 from bench.sending import free_port, process, sink_command
+from tests.conftest import fresh_postgres_database  # the tests' own: a database, dropped after
 from worker.models import Schedule
 from worker.store import subscribers as subscriber_rows
 from worker.store.db import connect, migrate
 from worker.store.tables import deliveries, digests, items
 
 ROOT = Path(__file__).resolve().parent.parent
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LEAD_SECONDS = 45  # polling and matching happen before the send time
-
-
-@contextmanager
-def database() -> Iterator[str]:
-    name = f"radar_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield str(sa.engine.make_url(ADMIN_URL).set(database=name)
-                  .render_as_string(hide_password=False))
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @contextmanager
@@ -105,7 +89,7 @@ def run(n_subscribers: int, n_feeds: int, per_feed: int) -> dict[str, Any]:
     due = send_time(started_at)
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        url = stack.enter_context(database())
+        url = stack.enter_context(fresh_postgres_database())
         redis_port, smtp_port = free_port(), free_port()
         stack.enter_context(process(
             ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
