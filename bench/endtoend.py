@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,8 +26,9 @@ import sqlalchemy as sa
 
 from bench.data import subscribers
 from bench.polling import feeds, sites
-from bench.sending import free_port, process, sink_command
+from bench.sending import process, sink_command
 from tests.conftest import fresh_postgres_database  # the tests' own: a database, dropped after
+from tests.processes import free_port, running
 from worker.models import Schedule
 from worker.store import subscribers as subscriber_rows
 from worker.store.db import connect, migrate
@@ -38,21 +37,6 @@ from worker.store.tables import deliveries, digests, items
 ROOT = Path(__file__).resolve().parent.parent
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LEAD_SECONDS = 45  # polling and matching happen before the send time
-
-
-@contextmanager
-def started(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("wb") as out:
-        child = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                 start_new_session=True)
-    try:
-        yield child
-    finally:
-        child.terminate()
-        try:
-            child.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            child.kill()
 
 
 def rss_mb(pid: int) -> float:
@@ -117,9 +101,9 @@ def run(n_subscribers: int, n_feeds: int, per_feed: int) -> dict[str, Any]:
         env = {**os.environ, "RADAR_CONFIG": str(tmp / "radar.yaml"),
                "RADAR_SECRET_KEY": "bench", "PYTHONPATH": str(ROOT)}
         radar = [sys.executable, "-m", "worker.cli"]
-        worker = stack.enter_context(started(
-            [*radar, "worker", "--concurrency", "2"], env, tmp / "worker.log"))
-        stack.enter_context(started([*radar, "beat"], env, tmp / "beat.log"))
+        worker = stack.enter_context(running(
+            [*radar, "worker", "--concurrency", "2"], tmp / "worker.log", env, tmp)).popen
+        stack.enter_context(running([*radar, "beat"], tmp / "beat.log", env, tmp))
         peak: dict[int, float] = {}
         sent = expected = 0
         deadline = time.monotonic() + LEAD_SECONDS + 60 + 300

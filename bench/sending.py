@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.data import items
+from tests.processes import free_port, wait_until
 from worker.config import MailSettings, Settings, SmtpSettings
 from worker.digest.compose import compose
 from worker.districts import Gazetteer
@@ -50,28 +51,19 @@ NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 CONNECTIONS = 20
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for_port(port: int, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on port {port}")
+def listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
 
 
 @contextmanager
 def process(args: list[str], port: int) -> Iterator[None]:
     child = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for_port(port)
+        wait_until(lambda: listening(port), 10, f"a server on port {port}")
         yield
     finally:
         child.terminate()

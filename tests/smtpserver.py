@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import socket
 from collections import defaultdict, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +18,8 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+
+from tests.processes import free_port
 
 DROP = "drop"  # close the connection instead of answering (message not accepted)
 
@@ -138,15 +139,9 @@ class SmtpServer:
             self.controller = None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def serve_smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer("127.0.0.1", _free_port(), RecordingHandler())
+    server = SmtpServer("127.0.0.1", free_port(), RecordingHandler())
     server.start()
     try:
         yield server

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from worker.dedupe import KnownKeys, unseen
 from worker.models import DistrictTag, Item, Match, Schedule, Subscriber, Validators
@@ -43,6 +43,13 @@ def seed(engine: Engine, n_items: int = 3) -> tuple[Subscriber, list[Item]]:
             "Wang@Example.com", "王", ("武清区",), schedule=Schedule("weekly")), T0)
     assert created
     return sub, stored
+
+
+def open_one(conn: Connection, subscriber_id: int, period_key: str, now: datetime,
+             cutoff: datetime | None = None) -> int | None:
+    """One subscriber's digest for the period (None if the period is done)."""
+    plan = digests.Plan(subscriber_id, period_key, cutoff or now)
+    return digests.open_digests(conn, [plan], now).get((subscriber_id, period_key))
 
 
 def test_migrations_match_the_table_definitions(engine: Engine) -> None:
@@ -99,7 +106,7 @@ def test_digest_lifecycle(engine: Engine) -> None:
         [waiting] = digests.waiting(conn)
         assert waiting.subscriber.email == "wang@example.com" and waiting.first_delivery_id > 0
         assert waiting.oldest == T0
-        digest_id = digests.open_digest(conn, sid, "w:2025-07-28", T0)
+        digest_id = open_one(conn, sid, "w:2025-07-28", T0)
         assert digest_id is not None
         assert digests.waiting(conn) == []
     with engine.begin() as conn:
@@ -112,18 +119,19 @@ def test_digest_lifecycle(engine: Engine) -> None:
     # An item matched while the digest is being sent waits for the next one.
     with engine.begin() as conn:
         digests.add_matches(conn, [Match(sid, stored[2].id or 0)], T0)
-        assert digests.open_digest(conn, sid, "w:2025-07-28", T0) is None
+        assert open_one(conn, sid, "w:2025-07-28", T0) is None
         digests.mark_sent(conn, digest_id, [e.delivery_id for e in contents.entries], T0)
     with engine.begin() as conn:
         assert digests.sendable(conn, T0, LEASE) == []
         assert [e.item.id for e in digests.undelivered(conn, sid)] == [stored[2].id]
-        assert digests.open_digest(conn, sid, "w:2025-07-28", T0) is None  # period done
+        assert open_one(conn, sid, "w:2025-07-28", T0) is None  # period done
         # a digest with a cutoff before the delivery was made carries nothing of it
-        early = digests.open_digest(conn, sid, "w:2025-08-04", T0, T0 - timedelta(hours=1))
+        early = open_one(conn, sid, "w:2025-08-04", T0, T0 - timedelta(hours=1))
         assert early is not None and digests.contents(conn, early).entries == ()
-        assert digests.open_digest(conn, sid, "w:2025-08-04", T0) == early
+        assert open_one(conn, sid, "w:2025-08-04", T0) == early
         assert len(digests.contents(conn, early).entries) == 1
         assert digests.state_counts(conn, T0) == {"sent": 1, "pending": 1}
+
 
 
 def one_digest(engine: Engine) -> tuple[int, int]:
@@ -132,7 +140,7 @@ def one_digest(engine: Engine) -> tuple[int, int]:
     assert sub.id is not None
     with engine.begin() as conn:
         digests.add_matches(conn, [Match(sub.id, stored[0].id or 0)], T0)
-        digest_id = digests.open_digest(conn, sub.id, "i:1", T0)
+        digest_id = open_one(conn, sub.id, "i:1", T0)
     assert digest_id is not None
     return sub.id, digest_id
 

@@ -227,9 +227,3 @@ def reset_peak_rss() -> float:
     """Start measuring the peak afresh (clear_refs "5"); returns the current RSS in MB."""
     Path("/proc/self/clear_refs").write_text("5")
     return peak_rss()
-
-
-def test_the_harness_sees_unsafe_text(tmp_path: Path) -> None:
-    """The check above can fail: an unescaped fragment in a mail body is found."""
-    body = "<p>ok</p><a href='javascript:alert(1)'>x</a>"
-    assert [t for t in FORBIDDEN if t in body] == ["javascript:"]

@@ -40,12 +40,14 @@ class Temporary:
     name: str
     stage: str  # "mail" (whoever comes next), "rcpt" or "data" (TARGET only)
     answers: tuple[Any, ...]
+    then_data: tuple[Any, ...] = ()  # and these at TARGET's next DATA
 
 
 TEMPORARY = [
     Temporary("421 service closing at MAIL FROM", "mail", ("421 4.3.2 shutting down",) * 2),
     Temporary("451 at RCPT", "rcpt", ("451 4.3.0 try again later",) * 3),
-    Temporary("452 at RCPT and at DATA", "rcpt", ("452 4.2.2 mailbox full",)),
+    Temporary("452 at RCPT and at DATA", "rcpt", ("452 4.2.2 mailbox full",),
+              ("452 4.3.1 insufficient system storage",)),
     Temporary("452 at DATA", "data", ("452 4.3.1 insufficient system storage",) * 2),
     Temporary("connection dropped after DATA", "data", (DROP,)),
     Temporary("server slower than the 1 s timeout (RCPT after 2 s)", "rcpt", (("slow", 2.0),)),
@@ -67,8 +69,7 @@ def test_temporary_smtp_failures_are_delivered_later(
         faults.mail.extend(fault.answers)
     else:
         faults.script(fault.stage, TARGET, *fault.answers)
-    if fault.name.startswith("452 at RCPT and"):
-        faults.script("data", TARGET, "452 4.3.1 insufficient system storage")
+    faults.script("data", TARGET, *fault.then_data)
 
     first = deployment.cycle()
     deferred_first = first.sent.count("deferred")

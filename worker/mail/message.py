@@ -15,29 +15,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from email.header import Header
-from email.headerregistry import HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
-from email.policy import SMTP, Policy
+from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 
 from worker.digest.render import Rendered
 
-
-class _UrlListHeader(UnstructuredHeader):
-    """List-Unsubscribe: URLs must reach the client as written (RFC 2369), but the SMTP
-    policy turns any token longer than a line into an RFC 2047 encoded-word. Fold only
-    between the URLs, never encode (lines stay under RFC 5322's 998-character limit)."""
-
-    name: str  # HeaderRegistry mixes in BaseHeader, which sets it
-
-    def fold(self, *, policy: Policy) -> str:
-        linesep = policy.linesep
-        return f"{self.name}: " + f",{linesep} ".join(str(self).split(", ")) + linesep
-
-
-_REGISTRY = HeaderRegistry()
-_REGISTRY.map_to_type("list-unsubscribe", _UrlListHeader)  # type: ignore[arg-type]
-POLICY = SMTP.clone(header_factory=_REGISTRY)
+# The few mails built as EmailMessage (ops alerts, web mails): CRLF, 78-column folding.
+POLICY = SMTP
 
 
 CRLF = "\r\n"

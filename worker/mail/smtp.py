@@ -62,10 +62,7 @@ class SmtpSender:
                 password = s.password.get_secret_value() if s.password else ""
                 await client.login(s.username, password)
         except aiosmtplib.SMTPException as e:
-            error = _translate(e, f"{s.host}:{s.port}")
-            if type(error) is TransientMailError:  # refused, timed out, 421 greeting
-                raise MailServerUnreachable(str(error)) from e
-            raise error from e
+            raise _translate(e, f"{s.host}:{s.port}", connecting=True) from e
         self._client = client
         self._sent_on_connection = 0
         return client
@@ -79,8 +76,11 @@ class SmtpSender:
                 client.close()
 
 
-def _translate(error: aiosmtplib.SMTPException, what: str) -> MailError:
-    """SMTP 4xx and lost connections are worth retrying; 5xx are not."""
+def _translate(error: aiosmtplib.SMTPException, what: str, connecting: bool = False
+               ) -> MailError:
+    """SMTP 4xx and lost connections are worth retrying; 5xx are not. A temporary failure
+    while connecting means no session at all: the rest of a batch should wait too."""
+    transient = MailServerUnreachable if connecting else TransientMailError
     if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
         codes = [r.code for r in error.recipients]
         detail = "; ".join(f"{r.code} {r.message}" for r in error.recipients)
@@ -92,7 +92,7 @@ def _translate(error: aiosmtplib.SMTPException, what: str) -> MailError:
     if isinstance(error, aiosmtplib.SMTPResponseException):
         text = f"{what}: SMTP {error.code} {error.message}"
         if 400 <= error.code < 500:
-            return TransientMailError(text)
+            return transient(text)
         return PermanentMailError(text)
     # connect errors, timeouts, server disconnected
-    return TransientMailError(f"{what}: {type(error).__name__}: {error}")
+    return transient(f"{what}: {type(error).__name__}: {error}")

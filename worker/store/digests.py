@@ -133,15 +133,6 @@ def open_digests(conn: Connection, plans: Sequence[Plan], now: datetime
     return opened
 
 
-def open_digest(
-    conn: Connection, subscriber_id: int, period_key: str, now: datetime,
-    cutoff: datetime | None = None,
-) -> int | None:
-    """`open_digests` for one subscriber: the digest's id, or None if the period is done."""
-    opened = open_digests(conn, [Plan(subscriber_id, period_key, cutoff or now)], now)
-    return opened.get((subscriber_id, period_key))
-
-
 def sendable(
     conn: Connection, now: datetime, lease: timedelta, email: str | None = None
 ) -> list[int]:
