@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from bench.data import subscribers
-from bench.polling import feeds, sites
+from bench.polling import sites
 from bench.sending import process, sink_command
 from tests.conftest import fresh_postgres_database  # the tests' own: a database, dropped after
 from tests.processes import free_port, running
@@ -80,7 +80,7 @@ def run(n_subscribers: int, n_feeds: int, per_feed: int) -> dict[str, Any]:
              "--appendonly", "no", "--dir", str(tmp)], redis_port))
         sink, command = sink_command(smtp_port)
         stack.enter_context(process(command, smtp_port))
-        urls, _ = stack.enter_context(sites(feeds(n_feeds, per_feed), 0))
+        urls, _ = stack.enter_context(sites(n_feeds, per_feed, 0))
         (tmp / "radar.yaml").write_text(json.dumps({
             "database_url": url, "sources_file": str(tmp / "sources.yaml"),
             "mail": {"backend": "smtp", "smtp": {"host": "127.0.0.1", "port": smtp_port}},

@@ -4,9 +4,11 @@ as remote government sites do; a first poll, then a second with nothing changed.
 Run as `python -m bench.polling FEEDS ITEMS_PER_FEED LATENCY_MS`; prints one JSON line.
 The feeds are spread over HOSTS loopback addresses (127.0.0.x), as sources are spread over
 district sites; district-radar keeps its politeness limit of fetch.per_host connections
-per site. Ours: `poll_sources` (fetch, parse, tag, dedupe, store in SQLite). Baseline:
-rss2email (`r2e run --no-send`, its own config and data file) if installed, else the
-sequential `feedparser.parse(url)` it is built on, with the ETag kept between polls.
+per site. The sites run in a process of their own (a remote site does not take our CPU;
+here they still share the machine's cores). Ours: `poll_sources` (fetch, parse, tag,
+dedupe, store in SQLite; feeds parsed on every core). Baseline: rss2email (`r2e run
+--no-send`, its own config and data file) if installed, else the sequential
+`feedparser.parse(url)` it is built on, with the ETag kept between polls.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+import urllib.request
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -65,9 +68,12 @@ class Counts:
             self.by_status[status] = self.by_status.get(status, 0) + 1
 
 
-@contextmanager
-def sites(bodies: list[bytes], latency: float) -> Iterator[tuple[list[str], Counts]]:
-    """One server per loopback address, all on one port; every answer waits `latency`."""
+def serve(count: int, per_feed: int, latency_ms: int) -> None:
+    """The sites, in their own process (remote sites do not share our CPU): one server per
+    loopback address, all on one port; every answer waits the latency. Prints the port;
+    GET /counts answers how many of each status were served."""
+    bodies = feeds(count, per_feed)
+    latency = latency_ms / 1000
     counts = Counts()
     etags = ['"' + hashlib.sha256(b).hexdigest()[:16] + '"' for b in bodies]
 
@@ -78,35 +84,56 @@ def sites(bodies: list[bytes], latency: float) -> Iterator[tuple[list[str], Coun
             pass
 
         def do_GET(self) -> None:
+            if self.path == "/counts":
+                self.answer(200, json.dumps(counts.by_status).encode(), "")
+                return
             time.sleep(latency)
             n = int(self.path.rsplit("/", 1)[1].split(".")[0])
             if self.headers.get("If-None-Match") == etags[n]:
-                status, body = 304, b""
+                self.answer(304, b"", etags[n])
             else:
-                status, body = 200, bodies[n]
+                self.answer(200, bodies[n], etags[n])
+
+        def answer(self, status: int, body: bytes, etag: str) -> None:
             self.send_response(status)
-            self.send_header("ETag", etags[n])
+            if etag:
+                self.send_header("ETag", etag)
+                counts.add(status)
             self.send_header("Content-Type", "application/rss+xml")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
-            counts.add(status)
 
-    servers = []
     port = 0
     for h in range(HOSTS):
         server = ThreadingHTTPServer((f"127.0.0.{10 + h}", port), Handler)
         server.daemon_threads = True
         port = server.server_address[1]
         threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-        servers.append(server)
-    urls = [f"http://127.0.0.{10 + n % HOSTS}:{port}/feed/{n}.xml" for n in range(len(bodies))]
+    print(port, flush=True)
+    threading.Event().wait()
+
+
+@contextmanager
+def sites(count: int, per_feed: int, latency_ms: int
+          ) -> Iterator[tuple[list[str], Callable[[], dict[int, int]]]]:
+    """The feeds' URLs, and how to read the statuses served so far."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "bench.polling", "serve", str(count), str(per_feed),
+         str(latency_ms)], stdout=subprocess.PIPE, text=True)
     try:
-        yield urls, counts
+        assert child.stdout is not None
+        port = int(child.stdout.readline())
+        urls = [f"http://127.0.0.{10 + n % HOSTS}:{port}/feed/{n}.xml" for n in range(count)]
+
+        def statuses() -> dict[int, int]:
+            with urllib.request.urlopen(f"http://127.0.0.10:{port}/counts") as answer:
+                return {int(k): v for k, v in json.load(answer).items()}
+
+        yield urls, statuses
     finally:
-        for server in servers:
-            server.shutdown()
-            server.server_close()
+        child.terminate()
+        child.wait(timeout=10)
 
 
 def ours(urls: list[str], folder: Path) -> dict[str, float]:
@@ -161,13 +188,12 @@ def sequential_feedparser(urls: list[str]) -> dict[str, float]:
 
 
 def run(count: int, per_feed: int, latency_ms: int) -> dict[str, Any]:
-    bodies = feeds(count, per_feed)
-    with sites(bodies, latency_ms / 1000) as (urls, counts), \
+    with sites(count, per_feed, latency_ms) as (urls, statuses), \
             tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         result: dict[str, Any] = {"feeds": count, "items": count * per_feed,
                                   "latency_ms": latency_ms, "ours": ours(urls, folder)}
-        ours_statuses = dict(counts.by_status)
+        ours_statuses = statuses()
         baseline = rss2email(urls, folder)
         result["baseline"] = "rss2email" if baseline else "feedparser.parse"
         result["base"] = baseline or sequential_feedparser(urls)
@@ -176,4 +202,7 @@ def run(count: int, per_feed: int, latency_ms: int) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(run(*(int(a) for a in sys.argv[1:4]))))
+    if sys.argv[1] == "serve":
+        serve(*(int(a) for a in sys.argv[2:5]))
+    else:
+        print(json.dumps(run(*(int(a) for a in sys.argv[1:4]))))

@@ -101,3 +101,19 @@ def test_entity_expansion_is_not_performed(gazetteer: Gazetteer) -> None:
     except ParseError:
         return
     assert all("root:" not in i.title and len(i.title) < 200 for i in items)
+
+
+RELATIVE_ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:base="/zwgk/">
+  <title>x</title>
+  <entry><title>\xe6\xad\xa6\xe6\xb8\x85\xe9\xa1\xb9\xe7\x9b\xae\xe7\xad\xbe\xe7\xba\xa6</title>
+    <link href="2025/a.html"/><id>item-7</id><updated>2025-07-24T10:30:00+08:00</updated>
+  </entry>
+</feed>"""
+
+
+def test_relative_links_resolve_against_xml_base_then_the_feed_url(gazetteer: Gazetteer
+                                                                   ) -> None:
+    [item] = parse_feed(source("atom"), RELATIVE_ATOM, "http://wuqing.test/feeds/all.atom",
+                        "application/atom+xml", gazetteer, NOW)
+    assert item.url == "http://wuqing.test/zwgk/2025/a.html"

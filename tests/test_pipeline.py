@@ -7,16 +7,28 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+import sqlalchemy as sa
+
 from tests.conftest import NOW
 from tests.feedserver import FeedServer
 from worker.config import MailSettings, Settings
 from worker.mail.folder import FolderSender
 from worker.mail.message import Outgoing
 from worker.models import Source
-from worker.pipeline import Runtime, run_cycle, send_pending
+from worker.pipeline import (
+    Runtime,
+    SendOutcome,
+    match_items,
+    open_due_digests,
+    poll_sources,
+    run_cycle,
+    send_digests,
+    send_pending,
+)
 from worker.runtime import build_runtime
 from worker.store import digests as digest_rows
 from worker.store import subscribers as subscriber_rows
+from worker.store.tables import digests
 from worker.subscribers_io import read_subscribers
 
 SUBSCRIBERS = """\
@@ -75,9 +87,40 @@ def test_a_bug_with_one_digest_does_not_stop_the_others_or_lose_it(
         assert digest_rows.sendable(conn, NOW, lease) == []  # it waits its backoff first
         later = NOW + timedelta(seconds=rt.settings.service.retry_base_seconds)
         [pending] = digest_rows.sendable(conn, later, lease)
-        assert digest_rows.contents(conn, pending).subscriber.email == "b@example.com"
+        assert digest_rows.contents(conn, [pending])[0].subscriber.email == "b@example.com"
 
     fixed = runtime(tmp_path, feed_server)  # the same database, a working sender
     again = asyncio.run(send_pending(fixed, later))
     assert list(again.outcomes.values()) == ["sent"]
     assert len(list((tmp_path / "out").glob("*.eml"))) == 2
+
+
+def test_a_batch_hands_back_what_it_did_not_reach(tmp_path: Path, feed_server: FeedServer
+                                                  ) -> None:
+    """Claimed in one statement, sent one by one: when the permit (the daily rate limit)
+    says no, the rest go back to pending as if never claimed; a digest another worker holds
+    is reported taken and left alone."""
+    rt = runtime(tmp_path, feed_server)
+    _, new_items = asyncio.run(poll_sources(rt, NOW))
+    match_items(rt, new_items, NOW)
+    assert open_due_digests(rt, NOW) == 2
+    lease = timedelta(minutes=rt.settings.mail.send_lease_minutes)
+    with rt.engine.begin() as conn:
+        first, second = digest_rows.sendable(conn, NOW, lease)
+        assert digest_rows.claim(conn, [first], NOW, lease) == [first]  # another worker's
+    permits = iter([False, True])  # asked only before a send: not for `first`
+
+    async def permit() -> bool:
+        return next(permits)
+
+    async def batch() -> dict[int, SendOutcome]:
+        async with rt.make_sender() as sender:
+            return await send_digests(rt, sender, [first, second], NOW, permit)
+
+    assert asyncio.run(batch()) == {first: "taken"}  # `second` was not reached: no outcome
+    with rt.engine.connect() as conn:
+        assert digest_rows.sendable(conn, NOW, lease) == [second]
+        assert conn.scalar(sa.select(digests.c.attempts).where(digests.c.id == second)) == 0
+    assert asyncio.run(batch()) == {first: "taken", second: "sent"}
+    assert [p.name.split("-")[0] for p in (tmp_path / "out").glob("*.eml")] == [
+        "b@example.com"]

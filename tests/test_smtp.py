@@ -1,13 +1,19 @@
 """The SMTP sender against a real aiosmtpd server on loopback."""
 
 import asyncio
+import re
 from email.message import EmailMessage
 
+import aiosmtplib.protocol
 import pytest
+from hypothesis import given
+from hypothesis import settings as settings_
+from hypothesis import strategies as st
 
 from tests.smtpserver import SmtpServer
 from worker.config import SmtpSettings
 from worker.errors import PermanentMailError, TransientMailError
+from worker.mail import dataprep
 from worker.mail.message import Outgoing, outgoing
 from worker.mail.smtp import RecipientRejected, SmtpSender
 
@@ -70,3 +76,34 @@ def test_server_down_is_transient() -> None:
 def test_rejected_is_permanent() -> None:
     assert issubclass(RecipientRejected, PermanentMailError)
     assert not issubclass(RecipientRejected, TransientMailError)
+
+
+ORIGINAL_LINES = re.compile(dataprep.LINE_ENDINGS)
+ORIGINAL_PERIODS = re.compile(dataprep.LEADING_PERIOD)
+MAIL_BYTES = st.lists(st.sampled_from([b"\r\n", b"\n", b"\r", b".", b"..", b"a", b"\xe4"]),
+                      max_size=40).map(b"".join)
+
+
+@settings_(max_examples=500, derandomize=True)
+@given(MAIL_BYTES)
+def test_the_data_fast_path_rewrites_exactly_as_aiosmtplib_would(data: bytes) -> None:
+    lines = dataprep.LineEndingsToCRLF(ORIGINAL_LINES)
+    periods = dataprep.DoubleLeadingPeriods(ORIGINAL_PERIODS)
+    assert lines.sub(b"\r\n", data) == ORIGINAL_LINES.sub(b"\r\n", data)
+    assert periods.sub(b"..", data) == ORIGINAL_PERIODS.sub(b"..", data)
+
+
+def test_the_fast_path_is_installed_and_odd_messages_still_arrive_intact(
+    smtp_server: SmtpServer
+) -> None:
+    assert dataprep.install()  # importing the sender installed it; a second call is a no-op
+    assert isinstance(aiosmtplib.protocol.PERIOD_REGEX, dataprep.DoubleLeadingPeriods)
+    body = b"Subject: odd\r\n\r\n.leading\n..two\rlone CR\r\n.\r\nend"
+    mail = Outgoing("radar@radar.test", "odd@example.com", "<odd@radar.test>", body)
+
+    async def go() -> None:
+        async with SmtpSender(settings(smtp_server)) as sender:
+            await sender.send(mail)
+    asyncio.run(go())
+    [received] = smtp_server.handler.messages
+    assert received.message.get_payload() == ".leading\r\n..two\r\nlone CR\r\n.\r\nend\r\n"

@@ -111,9 +111,9 @@ def test_digest_lifecycle(engine: Engine) -> None:
         assert digests.waiting(conn) == []
     with engine.begin() as conn:
         assert digests.sendable(conn, T0, LEASE) == [digest_id]
-        assert digests.claim(conn, digest_id, T0, LEASE)
-        assert not digests.claim(conn, digest_id, T0, LEASE)  # another worker: no
-        contents = digests.contents(conn, digest_id)
+        assert digests.claim(conn, [digest_id], T0, LEASE) == [digest_id]
+        assert digests.claim(conn, [digest_id], T0, LEASE) == []  # another worker: no
+        [contents] = digests.contents(conn, [digest_id])
         assert [e.item.id for e in contents.entries] == [stored[0].id, stored[1].id]
         assert contents.entries[0].keywords == ("新能源",)
     # An item matched while the digest is being sent waits for the next one.
@@ -127,9 +127,9 @@ def test_digest_lifecycle(engine: Engine) -> None:
         assert open_one(conn, sid, "w:2025-07-28", T0) is None  # period done
         # a digest with a cutoff before the delivery was made carries nothing of it
         early = open_one(conn, sid, "w:2025-08-04", T0, T0 - timedelta(hours=1))
-        assert early is not None and digests.contents(conn, early).entries == ()
+        assert early is not None and digests.contents(conn, [early])[0].entries == ()
         assert open_one(conn, sid, "w:2025-08-04", T0) == early
-        assert len(digests.contents(conn, early).entries) == 1
+        assert len(digests.contents(conn, [early])[0].entries) == 1
         assert digests.state_counts(conn, T0) == {"sent": 1, "pending": 1}
 
 
@@ -148,12 +148,12 @@ def one_digest(engine: Engine) -> tuple[int, int]:
 def test_a_dead_senders_lease_runs_out(engine: Engine) -> None:
     _, digest_id = one_digest(engine)
     with engine.begin() as conn:
-        assert digests.claim(conn, digest_id, T0, LEASE)
+        assert digests.claim(conn, [digest_id], T0, LEASE) == [digest_id]
     later = T0 + LEASE + timedelta(seconds=1)
     with engine.begin() as conn:
         assert digests.sendable(conn, T0 + timedelta(minutes=5), LEASE) == []
         assert digests.sendable(conn, later, LEASE) == [digest_id]
-        assert digests.claim(conn, digest_id, later, LEASE)
+        assert digests.claim(conn, [digest_id], later, LEASE) == [digest_id]
 
 
 def test_failed_digest_is_not_retried_and_bounces_suspend(engine: Engine) -> None:

@@ -41,6 +41,10 @@ class SourceError(RadarError):
         self.url = url
         self.reason = reason
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Rebuilt from its fields (and any a subclass adds) when it crosses processes.
+        return type(self), (self.source_id, self.url, self.reason), self.__dict__
+
 
 class FetchError(SourceError):
     """The HTTP request for a source failed."""

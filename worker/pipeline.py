@@ -10,7 +10,7 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
@@ -47,6 +47,7 @@ from worker.neardup import Known, NearDuplicates, signature
 from worker.schedule import plan_digest
 from worker.sources.collect import collect, fill_details
 from worker.sources.fetch import Fetcher
+from worker.sources.parsers import FeedParsers, processes_for
 from worker.store import digests as digest_rows
 from worker.store import items as item_rows
 from worker.store import sources as source_rows
@@ -139,13 +140,17 @@ async def poll_sources(rt: Runtime, now: datetime) -> tuple[list[PollReport], li
     """Poll every source concurrently; a failing one is recorded and the rest carry on."""
     with rt.engine.begin() as conn:
         source_rows.sync(conn, rt.sources)
-    async with rt.make_fetcher() as fetcher:
-        results = await asyncio.gather(*(poll_one(rt, fetcher, s, now) for s in rt.sources))
+    feeds = sum(1 for s in rt.sources if s.kind != "html")
+    processes = processes_for(feeds, rt.settings.fetch.parse_processes)
+    async with rt.make_fetcher() as fetcher, FeedParsers(processes) as parsers:
+        results = await asyncio.gather(*(poll_one(rt, fetcher, s, now, parsers)
+                                         for s in rt.sources))
     return [r for r, _ in results], [item for _, new in results for item in new]
 
 
 async def poll_one(
-    rt: Runtime, fetcher: Fetcher, source: Source, now: datetime
+    rt: Runtime, fetcher: Fetcher, source: Source, now: datetime,
+    parsers: FeedParsers | None = None,
 ) -> tuple[PollReport, list[Item]]:
     """Fetch, parse and store one source's new items; a failure is recorded, not raised."""
     with rt.engine.connect() as conn:
@@ -155,7 +160,8 @@ async def poll_one(
         body_hash = hashlib.sha256(result.body).hexdigest() if result.body is not None else None
         # 304, or the same bytes from a server without validators: nothing to re-parse.
         unchanged = result.body is None or body_hash == state.content_hash
-        parsed = [] if unchanged else await collect(fetcher, source, result, rt.gazetteer, now)
+        parsed = [] if unchanged else await collect(fetcher, source, result, rt.gazetteer, now,
+                                                    parsers)
         with rt.engine.connect() as conn:
             known = item_rows.known(conn, KnownKeys.wanted_for(parsed))
         elsewhere = republished(parsed, known)
@@ -314,37 +320,70 @@ def due_digest_ids(rt: Runtime, now: datetime) -> list[int]:
 
 
 async def send_pending(rt: Runtime, now: datetime, email: str | None = None) -> SendReport:
-    """Send every sendable digest over mail.connections concurrent sender sessions."""
+    """Send every sendable digest, in batches over mail.connections concurrent sessions."""
     report = SendReport()
     lease = timedelta(minutes=rt.settings.mail.send_lease_minutes)
     with rt.engine.connect() as conn:
         digest_ids = digest_rows.sendable(conn, now, lease, email)
+    sessions = rt.settings.mail.connections
+    size = max(1, min(rt.settings.service.send_batch, -(-len(digest_ids) // sessions)))
+    batches = [digest_ids[i:i + size] for i in range(0, len(digest_ids), size)]
 
-    async def send_one(sender: Sender, digest_id: int) -> bool:
-        report.outcomes[digest_id] = outcome = await send_digest(rt, sender, digest_id, now)
-        return outcome != "unreachable"  # else the rest would wait a timeout each
+    async def send_batch(sender: Sender, batch: list[int]) -> bool:
+        outcomes = await send_digests(rt, sender, batch, now)
+        report.outcomes.update(outcomes)
+        return "unreachable" not in outcomes.values()  # else the rest would wait a timeout each
 
-    done = await over_sessions(rt.make_sender, digest_ids, rt.settings.mail.connections,
-                               send_one)
-    if done < len(digest_ids):
-        log.warning("mail server unreachable: %d digest(s) left for the next round",
-                    len(digest_ids) - done)
+    await over_sessions(rt.make_sender, batches, sessions, send_batch)
+    if left := len(digest_ids) - len(report.outcomes):
+        log.warning("mail server unreachable: %d digest(s) left for the next round", left)
     return report
 
 
-async def send_digest(rt: Runtime, sender: Sender, digest_id: int, now: datetime) -> SendOutcome:
-    """Claim, send, mark sent; a failure is recorded on the digest, never raised."""
+Permit = Callable[[], Awaitable[bool]]  # asked before each send; False ends the batch
+
+
+async def send_digests(rt: Runtime, sender: Sender, digest_ids: Sequence[int], now: datetime,
+                       permit: Permit | None = None) -> dict[int, SendOutcome]:
+    """Claim and load a batch in one transaction, then send each digest and mark it sent as
+    soon as it is accepted (so a crash re-sends nothing already marked). Failures are
+    recorded on their digest, never raised. Digests the batch did not reach (the server is
+    unreachable, `permit` said no) are handed back and get no outcome."""
     lease = timedelta(minutes=rt.settings.mail.send_lease_minutes)
+    outcomes: dict[int, SendOutcome] = {}
+    ready: list[digest_rows.DigestContents] = []
     with rt.engine.begin() as conn:
-        if not digest_rows.claim(conn, digest_id, now, lease):
-            return "taken"
-        contents = digest_rows.contents(conn, digest_id)
-        if contents.subscriber.status != "active":  # unsubscribed or paused meanwhile
-            digest_rows.cancel(conn, digest_id, f"subscriber is {contents.subscriber.status}")
-            return "cancelled"
-        if not contents.entries:
-            digest_rows.discard(conn, digest_id)
-            return "empty"
+        claimed = digest_rows.claim(conn, digest_ids, now, lease)
+        for contents in digest_rows.contents(conn, claimed):
+            status = contents.subscriber.status
+            if status != "active":  # unsubscribed or paused meanwhile
+                digest_rows.cancel(conn, contents.id, f"subscriber is {status}")
+                outcomes[contents.id] = "cancelled"
+            elif not contents.entries:
+                digest_rows.discard(conn, contents.id)
+                outcomes[contents.id] = "empty"
+            else:
+                ready.append(contents)
+    outcomes.update({d: "taken" for d in set(digest_ids).difference(claimed)})
+    try:
+        for contents in ready:
+            if permit is not None and not await permit():
+                break
+            outcomes[contents.id] = outcome = await _send_claimed(rt, sender, contents, now)
+            if outcome == "unreachable":
+                break
+    finally:  # also when the permit or the database failed: the rest need not wait a lease
+        if left := [c.id for c in ready if c.id not in outcomes]:
+            try:
+                with rt.engine.begin() as conn:
+                    digest_rows.hand_back(conn, left)
+            except sa_exc.SQLAlchemyError as e:
+                log.warning("%d claimed digest(s) left to their lease: %s", len(left), e)
+    return outcomes
+
+
+async def _send_claimed(rt: Runtime, sender: Sender, contents: digest_rows.DigestContents,
+                        now: datetime) -> SendOutcome:
     try:
         rendered, envelope = compose(contents.subscriber, contents.period_key,
                                      contents.entries, rt.settings, rt.gazetteer,
@@ -353,12 +392,12 @@ async def send_digest(rt: Runtime, sender: Sender, digest_id: int, now: datetime
     except MailError as e:
         return _record_send_failure(rt, contents, e, now)
     except Exception as e:  # a bug with one digest must not stop the batch or lose it
-        log.exception("digest %d: unexpected error while composing or sending", digest_id)
+        log.exception("digest %d: unexpected error while composing or sending", contents.id)
         with rt.engine.begin() as conn:
-            digest_rows.release(conn, digest_id, f"internal error: {type(e).__name__}: {e}",
+            digest_rows.release(conn, contents.id, f"internal error: {type(e).__name__}: {e}",
                                 _retry_at(rt, contents.attempts, now))
         return "deferred"
-    await _record_sent(rt, digest_id, [e.delivery_id for e in contents.entries], now)
+    await _record_sent(rt, contents.id, [e.delivery_id for e in contents.entries], now)
     return "sent"
 
 

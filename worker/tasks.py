@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 from collections import Counter
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from worker.config import Settings, load_settings, load_sources
 from worker.districts import Gazetteer
 from worker.mail import Sender
 from worker.models import Source
-from worker.pipeline import Runtime, due_digest_ids, poll_and_match, send_digest
+from worker.pipeline import Runtime, due_digest_ids, poll_and_match, send_digests
 from worker.ratelimit import DAY_FULL, SECOND_FULL, RateLimiter
 from worker.redis_keys import BEAT_LOCK, DISPATCH_LOCK, QUEUED_PREFIX
 from worker.runtime import build_runtime
@@ -179,17 +178,21 @@ def _dispatch(p: _Process, ttl: int) -> int:
 def send(digest_ids: list[int]) -> str:
     """Send digests through this process's SMTP session, within the shared rate limit."""
     p = process()
-    outcomes: Counter[str] = Counter()
+
+    async def permit() -> bool:
+        while (verdict := p.limiter.take(clock())) == SECOND_FULL:
+            await asyncio.sleep(0.05)
+        return verdict != DAY_FULL
+
     try:
-        for digest_id in digest_ids:
-            while (verdict := p.limiter.take(clock())) == SECOND_FULL:
-                time.sleep(0.05)
-            if verdict == DAY_FULL:
-                outcomes["left pending: rate limit for today reached"] += 1
-                continue
-            outcomes[p.run(send_digest(p.runtime, p.open_sender(), digest_id, clock()))] += 1
+        outcomes = p.run(send_digests(p.runtime, p.open_sender(), digest_ids, clock(), permit))
     finally:
         # The markers expire by themselves; the digests' state is in the database.
         with suppress(redis.RedisError):
             p.redis.delete(*(f"{QUEUED_PREFIX}{d}" for d in digest_ids))
-    return ", ".join(f"{n} {outcome}" for outcome, n in outcomes.items())
+    counts = Counter[str](outcomes.values())
+    if left := len(digest_ids) - len(outcomes):
+        why = "mail server unreachable" if "unreachable" in counts else \
+            "rate limit for today reached"
+        counts[f"left pending: {why}"] = left
+    return ", ".join(f"{n} {outcome}" for outcome, n in counts.items())

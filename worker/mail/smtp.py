@@ -14,7 +14,10 @@ from worker.errors import (
     PermanentMailError,
     TransientMailError,
 )
+from worker.mail import dataprep
 from worker.mail.message import Outgoing
+
+dataprep.install()  # skips rewriting our already CRLF, dot-safe messages before DATA
 
 
 class RecipientRejected(PermanentMailError):

@@ -18,6 +18,7 @@ from worker.sources.encoding import decode_html
 from worker.sources.feed import parse_feed
 from worker.sources.fetch import Fetcher, FetchResult
 from worker.sources.html import detail_text, parse_list_page
+from worker.sources.parsers import FeedParsers
 
 log = logging.getLogger("radar.sources")
 MAX_DETAILS = 20  # detail pages read per poll: new items only, and politely few
@@ -25,10 +26,12 @@ _NO_VALIDATORS = Validators()  # pages after the first and detail pages: plain G
 
 
 async def collect(fetcher: Fetcher, source: Source, first: FetchResult, gazetteer: Gazetteer,
-                  now: datetime) -> list[Item]:
+                  now: datetime, parsers: FeedParsers | None = None) -> list[Item]:
     """Items of the first page and, for HTML sources, of the following pages."""
     assert first.body is not None
     if source.kind != "html":
+        if parsers is not None:
+            return await parsers.parse(source, first.body, first.url, first.content_type, now)
         return parse_feed(source, first.body, first.url, first.content_type, gazetteer, now)
     page = parse_list_page(source, decode_html(first.body, first.content_type), first.url,
                            gazetteer, now)

@@ -33,21 +33,17 @@ class FetchResult:
 
 
 class Fetcher:
-    """One httpx client for a poll cycle; use as `async with Fetcher(settings) as f`."""
+    """HTTP clients for a poll cycle; use as `async with Fetcher(settings) as f`."""
 
     def __init__(
         self, settings: FetchSettings, transport: httpx.AsyncBaseTransport | None = None
     ) -> None:
         self._settings = settings
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.timeout_seconds),
-            follow_redirects=True,
-            max_redirects=settings.max_redirects,
-            headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
-            # keep a connection to every site open between its feeds (the default keeps 20)
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
-            transport=transport,
-        )
+        self._transport = transport
+        # One client per site, each keeping its few connections open between the site's
+        # feeds: one pool for hundreds of sites scanned all its connections per request.
+        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._tls = httpx.create_ssl_context()  # loading the CA bundle once, not per client
         self._per_host: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(settings.per_host)
         )
@@ -59,7 +55,23 @@ class Fetcher:
         self, kind: type[BaseException] | None, error: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self._client.aclose()
+        clients, self._clients = list(self._clients.values()), {}
+        await asyncio.gather(*(c.aclose() for c in clients))
+
+    def _client(self, host: str) -> httpx.AsyncClient:
+        client = self._clients.get(host)
+        if client is None:
+            s = self._settings
+            client = self._clients[host] = httpx.AsyncClient(
+                timeout=httpx.Timeout(s.timeout_seconds),
+                follow_redirects=True,
+                max_redirects=s.max_redirects,
+                headers={"User-Agent": s.user_agent, "Accept-Encoding": "gzip, deflate"},
+                limits=httpx.Limits(max_keepalive_connections=s.per_host),
+                verify=self._tls,
+                transport=self._transport,
+            )
+        return client
 
     async def fetch(self, source: Source, validators: Validators) -> FetchResult:
         """GET the source; TransientFetchError / PermanentFetchError naming it if it fails."""
@@ -68,7 +80,7 @@ class Fetcher:
             try:
                 # The whole exchange is bounded, so a slow-drip body cannot hold us.
                 async with asyncio.timeout(self._settings.timeout_seconds * 2):
-                    return await self._get(source, validators)
+                    return await self._get(self._client(host), source, validators)
             except (TimeoutError, httpx.TimeoutException):
                 raise TransientFetchError(
                     source.id, source.url,
@@ -80,11 +92,10 @@ class Fetcher:
                 reason = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
                 raise TransientFetchError(source.id, source.url, reason) from e
 
-    async def _get(self, source: Source, validators: Validators) -> FetchResult:
-        request = self._client.build_request(
-            "GET", source.url, headers=conditional_headers(validators)
-        )
-        response = await self._client.send(request, stream=True)
+    async def _get(self, client: httpx.AsyncClient, source: Source, validators: Validators
+                   ) -> FetchResult:
+        request = client.build_request("GET", source.url, headers=conditional_headers(validators))
+        response = await client.send(request, stream=True)
         try:
             _raise_for_status(source, response)
             body = None if response.status_code == 304 else await self._read_capped(

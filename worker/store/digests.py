@@ -8,7 +8,7 @@ Only the deliveries a digest actually carried are marked delivered with it.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -145,14 +145,29 @@ def sendable(
     return list(conn.scalars(query))
 
 
-def claim(conn: Connection, digest_id: int, now: datetime, lease: timedelta) -> bool:
-    """Take the digest for sending; False if another worker has it or it is done."""
+def claim(conn: Connection, digest_ids: Collection[int], now: datetime, lease: timedelta
+          ) -> list[int]:
+    """Take these digests for sending, in one statement; returns the ids this worker got
+    (another worker has the rest, or they are done)."""
+    if not digest_ids:
+        return []
     result = conn.execute(
         digests.update()
-        .where(digests.c.id == digest_id, _claimable(now, lease))
+        .where(digests.c.id.in_(list(digest_ids)), _claimable(now, lease))
         .values(state="sending", claimed_at=now, attempts=digests.c.attempts + 1)
+        .returning(digests.c.id)
     )
-    return result.rowcount == 1
+    return sorted(result.scalars())
+
+
+def hand_back(conn: Connection, digest_ids: Collection[int]) -> None:
+    """Claimed but not attempted (the batch stopped first): pending again, as if never
+    claimed, so the attempt does not count towards the retry backoff."""
+    if digest_ids:
+        conn.execute(digests.update()
+                     .where(digests.c.id.in_(list(digest_ids)), digests.c.state == "sending")
+                     .values(state="pending", claimed_at=None,
+                             attempts=digests.c.attempts - 1))
 
 
 def _claimable(now: datetime, lease: timedelta) -> sa.ColumnElement[bool]:
@@ -164,15 +179,17 @@ def _claimable(now: datetime, lease: timedelta) -> sa.ColumnElement[bool]:
     )
 
 
-def contents(conn: Connection, digest_id: int) -> DigestContents:
-    digest = conn.execute(sa.select(digests).where(digests.c.id == digest_id)).one()
-    subscriber = subscriber_rows.by_id(conn, digest.subscriber_id)
-    assert subscriber is not None  # the foreign key cascades deletes
-    entries = _entries(conn, deliveries.c.digest_id == digest_id)
-    return DigestContents(
-        digest.id, subscriber, digest.period_key, digest.created_at, digest.attempts,
-        tuple(entries),
-    )
+def contents(conn: Connection, digest_ids: Collection[int]) -> list[DigestContents]:
+    """What each digest carries, in id order: a few statements for the whole batch."""
+    rows = list(conn.execute(sa.select(digests).where(digests.c.id.in_(list(digest_ids)))
+                             .order_by(digests.c.id)))
+    readers = subscriber_rows.by_ids(conn, {r.subscriber_id for r in rows})
+    entries: dict[int | None, list[Entry]] = {}
+    for digest_id, entry in _entries(conn, deliveries.c.digest_id.in_(list(digest_ids))):
+        entries.setdefault(digest_id, []).append(entry)
+    return [DigestContents(r.id, readers[r.subscriber_id], r.period_key, r.created_at,
+                           r.attempts, tuple(entries.get(r.id, ())))
+            for r in rows]  # the foreign key cascades deletes: every subscriber is there
 
 
 def mark_sent(
@@ -221,21 +238,24 @@ def undelivered(conn: Connection, subscriber_id: int) -> list[Entry]:
     )
     # `NOT (NULL IN …)` is NULL, not true: deliveries in no digest need their own branch.
     not_failed = sa.or_(deliveries.c.digest_id.is_(None), sa.not_(in_failed_digest))
-    return _entries(conn, deliveries.c.subscriber_id == subscriber_id, not_failed)
+    return [e for _, e in _entries(conn, deliveries.c.subscriber_id == subscriber_id,
+                                   not_failed)]
 
 
-def _entries(conn: Connection, *where: sa.ColumnElement[bool]) -> list[Entry]:
-    rows = conn.execute(
+def _entries(conn: Connection, *where: sa.ColumnElement[bool]) -> list[tuple[int | None, Entry]]:
+    """(the digest it is in, the entry), in delivery order."""
+    rows = list(conn.execute(
         sa.select(deliveries.c.id.label("delivery_id"), deliveries.c.keywords.label("kw"),
-                  deliveries.c.districts.label("matched_districts"), items)
+                  deliveries.c.districts.label("matched_districts"),
+                  deliveries.c.digest_id.label("in_digest"), items)
         .join(items, items.c.id == deliveries.c.item_id)
         .where(deliveries.c.delivered_at.is_(None), *where)
         .order_by(deliveries.c.id)
-    )
-    entries = [Entry(r.delivery_id, item_rows.from_row(r), tuple(r.kw),
-                     tuple(r.matched_districts)) for r in rows]
-    others = item_rows.also_in(conn, (e.item.id for e in entries if e.item.id))
-    return [replace(e, also_in=others.get(e.item.id or 0, ())) for e in entries]
+    ))
+    others = item_rows.also_in(conn, (r.id for r in rows))
+    return [(r.in_digest, Entry(r.delivery_id, item_rows.from_row(r), tuple(r.kw),
+                                tuple(r.matched_districts), also_in=others.get(r.id, ())))
+            for r in rows]
 
 
 def unsent_since(conn: Connection, before: datetime) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, time
 from typing import Any
 
@@ -55,6 +55,11 @@ def by_email(conn: Connection, email: str) -> Subscriber | None:
 def by_id(conn: Connection, subscriber_id: int) -> Subscriber | None:
     row = conn.execute(sa.select(subscribers).where(subscribers.c.id == subscriber_id)).first()
     return None if row is None else from_row(row)
+
+
+def by_ids(conn: Connection, subscriber_ids: Collection[int]) -> dict[int, Subscriber]:
+    rows = conn.execute(sa.select(subscribers).where(subscribers.c.id.in_(list(subscriber_ids))))
+    return {r.id: from_row(r) for r in rows}
 
 
 def listing(conn: Connection, active_only: bool = False) -> list[Subscriber]:
