@@ -27,8 +27,9 @@ URL = "http://tianjin.test/feed"
 def test_processes_for_a_run() -> None:
     assert processes_for(3, 0) == 0  # a few feeds: a pool costs more than it saves
     cores = len(os.sched_getaffinity(0))
-    assert processes_for(POOL_FROM_FEEDS, 0) == (cores if cores > 1 else 0)
+    assert processes_for(POOL_FROM_FEEDS, 0) == cores - 1  # a core left for fetching
     assert processes_for(500, 1) == 0  # 1: in this process
+    assert processes_for(500, 2) == 2
     assert processes_for(3, 4) == 4
 
 

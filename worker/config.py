@@ -59,7 +59,7 @@ class FetchSettings(_Frozen):
     max_bytes: int = Field(5_000_000, gt=0)
     max_redirects: int = Field(5, ge=0)
     per_host: int = Field(2, ge=1)
-    # processes parsing feeds in a run (`radar run`); 0: one per core from 16 feeds on
+    # processes parsing feeds in a run (`radar run`); 0: cores - 1, from 16 feeds on
     parse_processes: int = Field(0, ge=0, le=64)
     user_agent: str = "district-radar/0.1 (+https://github.com/district-radar)"
 
