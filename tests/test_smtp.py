@@ -96,8 +96,9 @@ def test_the_data_fast_path_rewrites_exactly_as_aiosmtplib_would(data: bytes) ->
 def test_the_fast_path_is_installed_and_odd_messages_still_arrive_intact(
     smtp_server: SmtpServer
 ) -> None:
-    assert dataprep.install()  # importing the sender installed it; a second call is a no-op
+    SmtpSender(settings(smtp_server))  # installs it (a second install is a no-op)
     assert isinstance(aiosmtplib.protocol.PERIOD_REGEX, dataprep.DoubleLeadingPeriods)
+    assert dataprep.install()
     body = b"Subject: odd\r\n\r\n.leading\n..two\rlone CR\r\n.\r\nend"
     mail = Outgoing("radar@radar.test", "odd@example.com", "<odd@radar.test>", body)
 

@@ -17,8 +17,6 @@ from worker.errors import (
 from worker.mail import dataprep
 from worker.mail.message import Outgoing
 
-dataprep.install()  # skips rewriting our already CRLF, dot-safe messages before DATA
-
 
 class RecipientRejected(PermanentMailError):
     """The server refused the recipient address with a 5xx."""
@@ -26,6 +24,7 @@ class RecipientRejected(PermanentMailError):
 
 class SmtpSender:
     def __init__(self, settings: SmtpSettings, messages_per_connection: int = 100) -> None:
+        dataprep.install()  # our messages need no rewriting before DATA; once per process
         self._settings = settings
         self._client: aiosmtplib.SMTP | None = None
         self._limit = messages_per_connection
