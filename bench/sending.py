@@ -18,7 +18,6 @@ import json
 import os
 import shutil
 import smtplib
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from typing import Any
 
 from bench.data import items
 from tests.processes import free_port, wait_until
+from tests.services import listening
 from worker.config import MailSettings, Settings, SmtpSettings
 from worker.digest.compose import compose
 from worker.districts import Gazetteer
@@ -49,14 +49,6 @@ from worker.store import subscribers as subscriber_rows
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 CONNECTIONS = 20
-
-
-def listening(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
 
 
 @contextmanager

@@ -19,9 +19,10 @@ POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://p
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
-def _listening(port: int) -> bool:
+def listening(port: int, timeout: float = 0.5) -> bool:
+    """Something accepts connections on this loopback port."""
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout):
             return True
     except OSError:
         return False
@@ -49,12 +50,12 @@ def _start_redis() -> None:
 
 def require(name: str, port: int) -> None:
     """Make sure the service listens on its port; start it, else fail (CI) or skip."""
-    if _listening(port):
+    if listening(port, timeout=1):
         return
     {"postgresql": _start_postgres, "redis": _start_redis}[name]()
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        if _listening(port):
+        if listening(port, timeout=1):
             return
         time.sleep(0.3)
     message = f"{name} is not reachable on 127.0.0.1:{port} and could not be started"

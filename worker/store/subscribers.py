@@ -53,8 +53,7 @@ def by_email(conn: Connection, email: str) -> Subscriber | None:
 
 
 def by_id(conn: Connection, subscriber_id: int) -> Subscriber | None:
-    row = conn.execute(sa.select(subscribers).where(subscribers.c.id == subscriber_id)).first()
-    return None if row is None else from_row(row)
+    return by_ids(conn, [subscriber_id]).get(subscriber_id)
 
 
 def by_ids(conn: Connection, subscriber_ids: Collection[int]) -> dict[int, Subscriber]:
