@@ -21,7 +21,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -61,14 +61,17 @@ def _handler(state: FeedServer) -> type[BaseHTTPRequestHandler]:
             pass
 
         def do_GET(self) -> None:
-            try:
-                status = self._route()
-            except (BrokenPipeError, ConnectionResetError):
-                status = 499  # the client hung up first (timeouts, size cap)
+            with suppress(BrokenPipeError, ConnectionResetError):  # the client hung up first
+                self._route()
+
+        def _record(self, status: int) -> None:
+            # Before answering: a test asserting on hits right after its request returns
+            # must find it (recording afterwards raced the client).
             state.requests.append(Recorded(self.path, dict(self.headers.items()), status))
 
         def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None
                   ) -> int:
+            self._record(status)
             self.send_response(status)
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
@@ -104,6 +107,7 @@ def _handler(state: FeedServer) -> type[BaseHTTPRequestHandler]:
             return self._send(404, b"not found")
 
         def _trickle(self, body: bytes, chunk: int, pause: float) -> int:
+            self._record(200)
             self.send_response(200)
             self.send_header("Content-Type", "application/rss+xml")
             self.send_header("Content-Length", str(len(body)))
