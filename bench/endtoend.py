@@ -27,8 +27,8 @@ import sqlalchemy as sa
 from bench.data import subscribers
 from bench.polling import sites
 from bench.sending import process, sink_command
-from tests.conftest import fresh_postgres_database  # the tests' own: a database, dropped after
 from tests.processes import free_port, running
+from tests.services import fresh_postgres_database  # the tests' own: a database, dropped after
 from worker.models import Schedule
 from worker.store import subscribers as subscriber_rows
 from worker.store.db import connect, migrate

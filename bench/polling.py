@@ -37,7 +37,7 @@ import feedparser
 from bench.data import items
 from worker.config import MailSettings, Settings
 from worker.models import Source
-from worker.pipeline import poll_sources
+from worker.pipeline.poll import poll_sources
 from worker.runtime import build_runtime
 
 HOSTS = 50

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from tests.feedserver import FeedServer, serve_feeds
-from tests.services import POSTGRES_ADMIN_URL, require
+from tests.services import fresh_postgres_database
 from tests.smtpserver import SmtpServer, serve_smtp
 from tests.webclient import Web, web_client
 from worker.districts import Gazetteer
@@ -45,22 +42,6 @@ def postgres_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database (service mode runs on PostgreSQL)."""
     with fresh_postgres_database() as url:
         yield url
-
-
-@contextmanager
-def fresh_postgres_database() -> Iterator[str]:
-    require("postgresql", 5432)
-    name = f"radar_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield str(sa.engine.make_url(POSTGRES_ADMIN_URL).set(database=name)
-                  .render_as_string(hide_password=False))
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture

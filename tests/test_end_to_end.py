@@ -103,7 +103,7 @@ def test_feeds_to_mailboxes(tmp_path: Path, database_url: str, feed_server: Feed
     assert len(smtp_server.handler.messages) == 2
 
     # Weekly subscribers: send what waits now, regardless of schedule.
-    forced = radar(tmp_path, "digest", "send", "--now")
+    forced = radar(tmp_path, "digest", "send", "--force")
     assert forced.returncode == 0, forced.stderr
     assert "Digests sent: 2" in forced.stdout
 
@@ -129,7 +129,7 @@ def test_feeds_to_mailboxes(tmp_path: Path, database_url: str, feed_server: Feed
     # Nothing new: the next cycle and a forced send deliver nothing more.
     again = radar(tmp_path, "run", "--once")
     assert "4 ok (4 unchanged)" in again.stdout and "New items:    0" in again.stdout
-    assert radar(tmp_path, "digest", "send", "--now").returncode == 0
+    assert radar(tmp_path, "digest", "send", "--force").returncode == 0
     assert len(handler.messages) == 4
     assert all(h.headers.get("If-None-Match") for h in feed_server.hits("/feeds/projects.rss")[1:])
 

@@ -8,15 +8,11 @@ import pytest
 from tests.feedserver import FeedServer
 from worker.config import FetchSettings
 from worker.errors import PermanentFetchError, TransientFetchError, is_transient
-from worker.models import Source, Validators
+from worker.models import Validators
 from worker.sources.fetch import Fetcher, retry_after
 
 SETTINGS = FetchSettings(timeout_seconds=1.0, max_bytes=100_000, max_redirects=3,
                          user_agent="radar-test/1")
-
-
-def source(url: str) -> Source:
-    return Source("t", "T", "rss", url, "project")
 
 
 NO_VALIDATORS = Validators()
@@ -25,7 +21,7 @@ NO_VALIDATORS = Validators()
 def fetch(url: str, validators: Validators = NO_VALIDATORS):  # type: ignore[no-untyped-def]
     async def go():  # type: ignore[no-untyped-def]
         async with Fetcher(SETTINGS) as fetcher:
-            return await fetcher.fetch(source(url), validators)
+            return await fetcher.fetch(url, validators, source_id="t")
     return asyncio.run(go())
 
 

@@ -19,8 +19,9 @@ from tests.processes import environment_without_settings, run_radar
 from worker.config import FetchSettings, MailSettings, Settings
 from worker.districts import Gazetteer
 from worker.models import HtmlSelectors, Source
-from worker.pipeline import Runtime, poll_sources, run_cycle
-from worker.runtime import build_runtime
+from worker.pipeline.cycle import run_cycle
+from worker.pipeline.poll import poll_sources
+from worker.runtime import Runtime, build_runtime
 from worker.sources.collect import try_source
 from worker.store import items as item_rows
 from worker.store import sources as source_rows

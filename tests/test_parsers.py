@@ -14,7 +14,7 @@ from worker.config import FetchSettings, MailSettings, Settings
 from worker.districts import Gazetteer
 from worker.errors import ParseError
 from worker.models import Item, Source
-from worker.pipeline import poll_sources
+from worker.pipeline.poll import poll_sources
 from worker.runtime import build_runtime
 from worker.sources.feed import parse_feed
 from worker.sources.parsers import POOL_FROM_FEEDS, FeedParsers, processes_for
@@ -37,7 +37,7 @@ def test_a_pool_parses_as_this_process_does_and_errors_keep_their_fields() -> No
     body = (FEEDS / "projects.rss").read_bytes()
 
     async def go() -> tuple[list[Item], ParseError]:
-        async with FeedParsers(2) as parsers:
+        async with FeedParsers(2, Gazetteer.tianjin()) as parsers:
             items = await parsers.parse(SOURCE, body, URL, "application/rss+xml", NOW)
             with pytest.raises(ParseError) as refused:
                 await parsers.parse(SOURCE, b"<html><body>no feed</body></html>", URL,
@@ -55,7 +55,7 @@ def test_a_broken_pool_falls_back_to_this_process(caplog: pytest.LogCaptureFixtu
     body = (FEEDS / "projects.rss").read_bytes()
 
     async def go() -> list[Item]:
-        async with FeedParsers(2) as parsers:
+        async with FeedParsers(2, Gazetteer.tianjin()) as parsers:
             await parsers.parse(SOURCE, body, URL, "", NOW)  # the processes are up
             pool = parsers._pool
             assert pool is not None

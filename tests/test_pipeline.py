@@ -15,17 +15,11 @@ from worker.config import MailSettings, Settings
 from worker.mail.folder import FolderSender
 from worker.mail.message import Outgoing
 from worker.models import Source
-from worker.pipeline import (
-    Runtime,
-    SendOutcome,
-    match_items,
-    open_due_digests,
-    poll_sources,
-    run_cycle,
-    send_digests,
-    send_pending,
-)
-from worker.runtime import build_runtime
+from worker.pipeline.cycle import match_items, run_cycle
+from worker.pipeline.deliver import open_due_digests, send_digests, send_pending
+from worker.pipeline.outcomes import SendOutcome
+from worker.pipeline.poll import poll_sources
+from worker.runtime import Runtime, build_runtime
 from worker.store import digests as digest_rows
 from worker.store import subscribers as subscriber_rows
 from worker.store.tables import digests

@@ -59,7 +59,8 @@ def test_instant_alerts_then_a_daily_digest_due_while_the_service_was_down(
     # The service goes down before li's send time and comes back a day later: li gets
     # that one late digest, once; wang's weekly is not due.
     worker.stop()
-    service.start("worker", "worker-next-day", RADAR_CLOCK_OFFSET="86400")
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    service.start("worker", "worker-next-day", RADAR_NOW=tomorrow.isoformat())
     wait_until(lambda: bool(smtp_server.handler.to("li@example.com")), 30, "li's digest")
     time.sleep(3)  # several more polls and dispatches: nothing else may arrive
     assert titles(smtp_server, "li@example.com") == [[

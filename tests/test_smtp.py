@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from tests.smtpserver import SmtpServer
 from worker.config import SmtpSettings
-from worker.errors import PermanentMailError, TransientMailError
+from worker.errors import PermanentMailError, RecipientRejected, TransientMailError
 from worker.mail import dataprep
 from worker.mail.message import Outgoing, outgoing
-from worker.mail.smtp import RecipientRejected, SmtpSender
+from worker.mail.smtp import SmtpSender
 
 
 def message(to: str, n: int) -> Outgoing:

@@ -196,3 +196,10 @@ def test_bulk_save_creates_updates_and_keeps_status(engine: Engine) -> None:
         assert again is not None and again.keywords == ("氢能",)
         assert again.status == "unsubscribed"  # an import never re-subscribes anyone
         assert len(subscribers.listing(conn)) == 6
+
+
+def test_unseen_leaves_the_known_keys_alone() -> None:
+    known = KnownKeys({"http://t.test/1"}, set(), set())
+    batch = [an_item(1), an_item(2), an_item(2)]
+    assert unseen(batch, known) == [an_item(2)]
+    assert known == KnownKeys({"http://t.test/1"}, set(), set())

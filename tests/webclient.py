@@ -14,8 +14,7 @@ from starlette.testclient import TestClient
 from tests.smtpserver import SmtpServer
 from worker.config import MailSettings, Settings, SmtpSettings, WebSettings
 from worker.models import Source
-from worker.pipeline import Runtime
-from worker.runtime import build_runtime
+from worker.runtime import Runtime, build_runtime
 from worker.store import subscribers as subscriber_rows
 from worker.web.app import create_app
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,7 +18,7 @@ from worker.districts import Gazetteer
 from worker.errors import ConfigError
 from worker.models import HtmlSelectors, Source
 from worker.resources import default_config_dir
-from worker.sources.html import check_selectors
+from worker.selectors import check_selectors
 
 DEV_SECRET = "district-radar-development-key-not-secret"
 
@@ -52,6 +53,11 @@ class MailSettings(_Frozen):
     send_lease_minutes: float = Field(15, gt=0)
     connections: int = Field(4, ge=1, le=100)  # SMTP sessions one run sends over at once
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+
+    @property
+    def send_lease(self) -> timedelta:
+        """How long a claimed digest is its sender's before another may take it."""
+        return timedelta(minutes=self.send_lease_minutes)
 
 
 class FetchSettings(_Frozen):
@@ -207,17 +213,34 @@ def load_sources(path: Path, gazetteer: Gazetteer) -> tuple[Source, ...]:
         if entry.id in seen:
             raise ConfigError(f"{where}.id: duplicate source id {entry.id!r}")
         seen.add(entry.id)
-        district = None
-        if entry.district:
-            district = gazetteer.resolve(entry.district)
-            if district is None:
-                raise ConfigError(
-                    f"{where}.district: {entry.district!r} is not a Tianjin district or zone"
-                )
-        out.append(Source(entry.id, entry.name, entry.kind, entry.url, entry.category,
-                          district, entry.interval, _html_selectors(entry, where),
-                          entry.empty_alert_after))
+        out.append(_source(entry, where, gazetteer))
     return tuple(out)
+
+
+def trial_source(url: str, kind: str, category: str, district: str | None,
+                 html: Mapping[str, Any] | None, gazetteer: Gazetteer) -> Source:
+    """A source given on the command line (`radar sources test --url`), checked exactly as
+    an entry of the sources file; ConfigError naming the option if wrong."""
+    given = None if html is None else {k: v for k, v in html.items() if v is not None}
+    raw = {"id": "try", "name": url, "kind": kind, "url": url, "category": category,
+           "district": district, "html": given}
+    try:
+        entry = _SourceEntry.model_validate(raw)
+    except ValidationError as e:
+        raise ConfigError(_describe(e, Path("command line"), {})) from e
+    return _source(entry, "command line", gazetteer)
+
+
+def _source(entry: _SourceEntry, where: str, gazetteer: Gazetteer) -> Source:
+    district = None
+    if entry.district:
+        district = gazetteer.resolve(entry.district)
+        if district is None:
+            raise ConfigError(
+                f"{where}.district: {entry.district!r} is not a Tianjin district or zone"
+            )
+    return Source(entry.id, entry.name, entry.kind, entry.url, entry.category, district,
+                  entry.interval, _html_selectors(entry, where), entry.empty_alert_after)
 
 
 def _html_selectors(entry: _SourceEntry, where: str) -> HtmlSelectors | None:

@@ -30,15 +30,17 @@ class KnownKeys:
 
 
 def unseen(candidates: Iterable[Item], known: KnownKeys) -> list[Item]:
-    """Candidates whose URL, (source, guid) and fingerprint are all new; the first one wins."""
+    """Candidates whose URL, (source, guid) and fingerprint are all new; the first one wins.
+    `known` is not changed."""
+    urls, fingerprints, guids = set(known.urls), set(known.fingerprints), set(known.guids)
     out = []
     for item in candidates:
         guid = (item.source_id, item.guid)
-        if item.url in known.urls or item.fingerprint in known.fingerprints or guid in known.guids:
+        if item.url in urls or item.fingerprint in fingerprints or guid in guids:
             continue
-        known.urls.add(item.url)
-        known.fingerprints.add(item.fingerprint)
-        known.guids.add(guid)
+        urls.add(item.url)
+        fingerprints.add(item.fingerprint)
+        guids.add(guid)
         out.append(item)
     return out
 

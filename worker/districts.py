@@ -83,6 +83,10 @@ class Gazetteer:
                 every[fold(alias)] = name
         return cls(text, every, {ZONE_PARENT: tuple(ZONES)})
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Sent to feed-parser processes: the tables only; each process builds its automata.
+        return type(self), (self.text_aliases, self.all_aliases, self.zones)
+
     @property
     def names(self) -> tuple[str, ...]:
         """Every district and zone name, districts first."""

@@ -9,10 +9,12 @@
     │   │       └── SourceGoneError      HTTP 404 / 410: the address no longer exists
     │   └── ParseError         the body is not a feed we can read
     ├── SubscriberError        one subscriber row is invalid (names the row)
+    ├── BadToken               a link's token is tampered, expired or for another purpose
     └── MailError
         ├── TransientMailError        SMTP 4xx, connection lost: send again later
         │   └── MailServerUnreachable     cannot connect: the rest of the batch waits too
-        └── PermanentMailError        SMTP 5xx for the recipient: do not retry
+        └── PermanentMailError        SMTP 5xx: do not retry this message
+            └── RecipientRejected         the server refused the recipient's address
 
 `Transient` marks what is worth retrying; tasks retry only those.
 """
@@ -36,7 +38,9 @@ class SourceError(RadarError):
     """One source could not be polled."""
 
     def __init__(self, source_id: str, url: str, reason: str) -> None:
-        super().__init__(f"source {source_id} ({url}): {reason}")
+        # An error of a plain fetch (`Fetcher.fetch` knows URLs, not sources) has no id.
+        super().__init__(f"source {source_id} ({url}): {reason}" if source_id
+                         else f"{url}: {reason}")
         self.source_id = source_id
         self.url = url
         self.reason = reason
@@ -81,6 +85,10 @@ class SubscriberError(RadarError):
         self.reason = reason
 
 
+class BadToken(RadarError, ValueError):
+    """Tampered, expired, or made for another purpose."""
+
+
 class MailError(RadarError):
     """A message could not be sent."""
 
@@ -94,7 +102,11 @@ class MailServerUnreachable(TransientMailError):
 
 
 class PermanentMailError(MailError):
-    """SMTP 5xx for the recipient: record it, do not retry."""
+    """SMTP 5xx: record it, do not retry the message."""
+
+
+class RecipientRejected(PermanentMailError):
+    """The server refused the recipient address with a 5xx: it counts as a hard bounce."""
 
 
 def is_transient(error: BaseException) -> bool:

@@ -134,3 +134,12 @@ class Entry:
     keywords: tuple[str, ...]
     districts: tuple[str, ...]
     also_in: tuple[str, ...] = ()  # other sources that published the same story
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A mail's subject and both bodies, ready to be put into a message."""
+
+    subject: str
+    text: str
+    html: str

@@ -1,20 +1,84 @@
-"""Build a pipeline Runtime from settings: the one place that wires the real parts."""
+"""What a process works with: settings, sources, the store, the gazetteer, the senders.
+
+`build_runtime` is the one place that wires the real parts from settings. The fetcher,
+the SMTP client and the near-duplicate index are loaded when first used, so the web app
+and `radar status`, which need none of them, start without them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-import httpx
+from sqlalchemy.engine import Connection, Engine
 
 from worker.config import Settings, load_sources
 from worker.districts import Gazetteer
 from worker.mail import Sender
-from worker.mail.folder import FolderSender
-from worker.mail.smtp import SmtpSender
 from worker.models import Source
-from worker.pipeline import Runtime
-from worker.sources.fetch import Fetcher
+from worker.store import items as item_rows
 from worker.store.db import connect, migrate
+
+if TYPE_CHECKING:
+    import httpx
+
+    from worker.neardup import Known, NearDuplicates
+    from worker.sources.fetch import Fetcher
+
+NEAR_DUPLICATE_WINDOW = timedelta(days=30)  # how far back a republished story is recognised
+
+
+class RecentTitles:
+    """The near-duplicate index of recent titles, loaded once per process and then topped
+    up with newer items: reloading it for every poll cost O(recent items) per source."""
+
+    def __init__(self) -> None:
+        self._index: NearDuplicates | None = None
+        self._newest_id = 0
+        self._loaded_at: datetime | None = None
+
+    def index(self, conn: Connection, now: datetime) -> NearDuplicates:
+        from worker.neardup import Known, NearDuplicates, from_bytes, signature
+
+        if self._index is None or self._loaded_at is None or \
+                now - self._loaded_at > timedelta(days=1):  # let old titles age out
+            self._index, self._newest_id, self._loaded_at = NearDuplicates(), 0, now
+        for row in item_rows.recent(conn, now - NEAR_DUPLICATE_WINDOW, self._newest_id):
+            minhash = from_bytes(row.minhash) if row.minhash else signature(row.item.title)
+            self.add(Known(row.id, row.item, minhash))
+        return self._index
+
+    def add(self, known: Known) -> None:
+        if self._index is not None:
+            self._index.add(known)
+            self._newest_id = max(self._newest_id, known.id)
+
+    def forget(self) -> None:
+        """After a failed transaction: what it added may not exist."""
+        self._index = None
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    sources: tuple[Source, ...]
+    engine: Engine
+    gazetteer: Gazetteer
+    make_fetcher: Callable[[], Fetcher]
+    make_sender: Callable[[], Sender]
+    recent_titles: RecentTitles = field(default_factory=RecentTitles)
+
+    @property
+    def source_names(self) -> dict[str, str]:
+        return {s.id: s.name for s in self.sources}
+
+    def source(self, source_id: str) -> Source:
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        raise KeyError(f"no source {source_id!r} in {self.settings.sources_file}")
 
 
 def build_runtime(
@@ -31,17 +95,28 @@ def build_runtime(
     if migrate_schema:
         migrate(engine)
 
-    def make_sender() -> Sender:
-        if settings.mail.backend == "smtp":
-            return SmtpSender(settings.mail.smtp,
-                              settings.service.smtp_messages_per_connection)
-        return FolderSender(settings.mail.outbox)
+    def make_fetcher() -> Fetcher:
+        from worker.sources.fetch import Fetcher
+
+        return Fetcher(settings.fetch, transport)
 
     return Runtime(
         settings=settings,
         sources=tuple(sources),
         engine=engine,
         gazetteer=gazetteer,
-        make_fetcher=lambda: Fetcher(settings.fetch, transport),
-        make_sender=make_sender,
+        make_fetcher=make_fetcher,
+        make_sender=sender_factory(settings),
     )
+
+
+def sender_factory(settings: Settings) -> Callable[[], Sender]:
+    """A new sender of the configured backend per call (one SMTP session each)."""
+    if settings.mail.backend == "smtp":
+        from worker.mail.smtp import SmtpSender
+
+        return lambda: SmtpSender(settings.mail.smtp,
+                                  settings.service.smtp_messages_per_connection)
+    from worker.mail.folder import FolderSender
+
+    return lambda: FolderSender(settings.mail.outbox)

@@ -6,11 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from worker.config import ServiceSettings
-from worker.pipeline import Runtime
+import redis
+from sqlalchemy.engine import Engine
+
+from worker.config import ServiceSettings, Settings
 from worker.redis_keys import BEAT_LOCK, QUEUE
 from worker.store import digests as digest_rows
 from worker.store import sources as source_rows
+from worker.store.db import connect
 from worker.store.sources import SourceStatus
 
 
@@ -24,10 +27,22 @@ class Health:
     redis_error: str | None
 
 
-def gather(rt: Runtime, redis_client: Any, now: datetime) -> Health:
+def gather(settings: Settings, now: datetime) -> Health:
     """Read the store and Redis (the only side effects here)."""
-    stale_before = now - timedelta(minutes=rt.settings.service.stale_pending_minutes)
-    with rt.engine.connect() as conn:
+    engine = connect(settings.database_url)
+    client = redis.Redis.from_url(settings.service.redis_url, socket_timeout=3,
+                                  socket_connect_timeout=3)
+    try:
+        return read_health(engine, client, settings.service, now)
+    finally:
+        engine.dispose()
+        client.close()
+
+
+def read_health(engine: Engine, redis_client: Any, service: ServiceSettings, now: datetime
+                ) -> Health:
+    stale_before = now - timedelta(minutes=service.stale_pending_minutes)
+    with engine.connect() as conn:
         sources = source_rows.statuses(conn)
         counts = digest_rows.state_counts(conn, now - timedelta(hours=24))
         stale = digest_rows.unsent_since(conn, stale_before)

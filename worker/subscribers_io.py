@@ -10,6 +10,7 @@ import io
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import time
+from pathlib import Path
 from typing import Any, cast, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,7 +18,7 @@ import yaml
 from email_validator import EmailNotValidError, validate_email
 
 from worker.districts import Gazetteer
-from worker.errors import SubscriberError
+from worker.errors import RadarError, SubscriberError
 from worker.models import Category, Frequency, Schedule, Subscriber
 from worker.normalize import clean_text
 
@@ -38,6 +39,16 @@ _DAYS = {name: i for i, names in enumerate((
 )) for name in names}
 MAX_TERMS = 100
 MAX_TERM_CHARS = 50
+
+
+def read_subscribers_file(path: Path, gazetteer: Gazetteer
+                          ) -> tuple[list[Subscriber], list[SubscriberError]]:
+    """`read_subscribers` over a file; RadarError if it cannot be read."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        raise RadarError(f"{path}: cannot read: {e}") from e
+    return read_subscribers(text, str(path), gazetteer)
 
 
 def read_subscribers(

@@ -12,11 +12,10 @@ failures with backoff (honouring Retry-After).
 from __future__ import annotations
 
 import asyncio
-import os
 from collections import Counter
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
@@ -24,15 +23,17 @@ import redis
 from celery import Celery
 from celery.signals import worker_process_shutdown
 
+from worker import clock
 from worker.backoff import backoff_seconds
 from worker.config import Settings, load_settings, load_sources
 from worker.districts import Gazetteer
 from worker.mail import Sender
 from worker.models import Source
-from worker.pipeline import Runtime, due_digest_ids, poll_and_match, send_digests
+from worker.pipeline.cycle import poll_and_match
+from worker.pipeline.deliver import due_digest_ids, send_digests
 from worker.ratelimit import DAY_FULL, SECOND_FULL, RateLimiter
 from worker.redis_keys import BEAT_LOCK, DISPATCH_LOCK, QUEUED_PREFIX
-from worker.runtime import build_runtime
+from worker.runtime import Runtime, build_runtime
 
 app = Celery("radar")
 
@@ -124,16 +125,11 @@ def _shutdown(**_: Any) -> None:
         process().close()
 
 
-def clock() -> datetime:
-    """The one place tasks read the time; RADAR_CLOCK_OFFSET (seconds) shifts it for trials."""
-    return datetime.now(UTC) + timedelta(seconds=float(os.environ.get("RADAR_CLOCK_OFFSET", 0)))
-
-
 @app.task(name="radar.poll_source", bind=True)
 def poll_source(self: Any, source_id: str) -> str:
     """Poll one source, store and match its new items, then send what became due."""
     p = process()
-    report = p.run(poll_and_match(p.runtime, source_id, clock()))
+    report = p.run(poll_and_match(p.runtime, source_id, clock.now()))
     dispatch()  # instant alerts go out in the cycle that stored the item
     if report.error and report.transient and self.request.retries < settings().service.poll_retries:
         wait = backoff_seconds(self.request.retries + 1, 30, 600,
@@ -162,7 +158,7 @@ def dispatch() -> int:
 
 
 def _dispatch(p: _Process, ttl: int) -> int:
-    due = due_digest_ids(p.runtime, clock())
+    due = due_digest_ids(p.runtime, clock.now())
     marks = p.redis.pipeline(transaction=False)
     for digest_id in due:
         marks.set(f"{QUEUED_PREFIX}{digest_id}", 1, nx=True, ex=ttl)
@@ -180,12 +176,12 @@ def send(digest_ids: list[int]) -> str:
     p = process()
 
     async def permit() -> bool:
-        while (verdict := p.limiter.take(clock())) == SECOND_FULL:
+        while (verdict := p.limiter.take(clock.now())) == SECOND_FULL:
             await asyncio.sleep(0.05)
         return verdict != DAY_FULL
 
     try:
-        outcomes = p.run(send_digests(p.runtime, p.open_sender(), digest_ids, clock(), permit))
+        outcomes = p.run(send_digests(p.runtime, p.open_sender(), digest_ids, clock.now(), permit))
     finally:
         # The markers expire by themselves; the digests' state is in the database.
         with suppress(redis.RedisError):

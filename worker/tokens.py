@@ -12,11 +12,11 @@ import hmac
 from datetime import datetime, timedelta
 from typing import Literal
 
+from worker.errors import BadToken
+
+__all__ = ["BadToken", "Purpose", "make_token", "read_token"]
+
 Purpose = Literal["confirm", "manage", "unsubscribe"]
-
-
-class BadToken(ValueError):
-    """Tampered, expired, or made for another purpose."""
 
 
 def make_token(secret: str, subscriber_id: int, purpose: Purpose, issued: datetime) -> str:

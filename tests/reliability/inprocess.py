@@ -14,8 +14,9 @@ from tests.conftest import NOW
 from tests.smtpserver import SmtpServer
 from worker.config import FetchSettings, MailSettings, ServiceSettings, Settings, SmtpSettings
 from worker.models import Source
-from worker.pipeline import CycleReport, Runtime, run_cycle, send_pending
-from worker.runtime import build_runtime
+from worker.pipeline.cycle import CycleReport, run_cycle
+from worker.pipeline.deliver import send_pending
+from worker.runtime import Runtime, build_runtime
 from worker.store import subscribers as subscriber_rows
 from worker.store.tables import digests, subscribers
 from worker.subscribers_io import read_subscribers

@@ -20,7 +20,7 @@ from tests.reliability.inprocess import InProcess, instant
 from tests.reliability.report import Outcome, deliveries, record
 from tests.smtpserver import SmtpServer
 from worker.models import Source
-from worker.pipeline import CycleReport
+from worker.pipeline.cycle import CycleReport
 from worker.store.tables import items, sources
 
 READERS = ["r0@example.com", "r1@example.com", "r2@example.com"]  # of the healthy source

@@ -86,19 +86,12 @@ def build_digest(
     tz = ZoneInfo(subscriber.schedule.timezone)
     newest = sorted(entries, key=lambda e: (e.item.published, e.item.id or 0), reverse=True)
     shown = newest[:max_items]
-    order = _district_order(subscriber, gazetteer)
     placed: dict[str, dict[str, list[DigestItem]]] = {}
     for entry in shown:
         district = _home_district(entry, gazetteer)
         view = _item_view(entry, district, tz, source_names, summary_chars)
         placed.setdefault(district, {}).setdefault(entry.item.category, []).append(view)
-    sections = tuple(
-        Section(d, tuple(
-            CategoryGroup(CATEGORY_LABELS[c], tuple(placed[d][c]))
-            for c in CATEGORIES if c in placed[d]
-        ))
-        for d in sorted(placed, key=lambda d: order.get(d, len(order)))
-    )
+    sections = _sections(placed, _district_order(subscriber, gazetteer))
     counts = tuple(
         (CATEGORY_LABELS[c], n) for c in CATEGORIES
         if (n := sum(1 for e in entries if e.item.category == c))
@@ -115,6 +108,18 @@ def build_digest(
         counts=counts,
         preferences=preference_lines(subscriber),
         links=links,
+    )
+
+
+def _sections(placed: Mapping[str, Mapping[str, list[DigestItem]]],
+              order: Mapping[str, int]) -> tuple[Section, ...]:
+    """Sections in the subscriber's district order, categories in a fixed order."""
+    return tuple(
+        Section(d, tuple(
+            CategoryGroup(CATEGORY_LABELS[c], tuple(placed[d][c]))
+            for c in CATEGORIES if c in placed[d]
+        ))
+        for d in sorted(placed, key=lambda d: order.get(d, len(order)))
     )
 
 

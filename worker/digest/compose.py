@@ -7,10 +7,10 @@ from datetime import datetime
 
 from worker.config import Settings
 from worker.digest.build import Digest, Links, build_digest
-from worker.digest.render import Rendered, render_digest
+from worker.digest.render import render_digest
 from worker.districts import Gazetteer
 from worker.mail.message import Envelope
-from worker.models import Entry, Subscriber
+from worker.models import Entry, Rendered, Subscriber
 from worker.tokens import make_token
 
 

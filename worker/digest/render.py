@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -12,14 +11,8 @@ import jinja2
 from markupsafe import Markup, escape
 
 from worker.digest.build import Digest, Fragment
+from worker.models import Rendered
 from worker.resources import templates_dir
-
-
-@dataclass(frozen=True)
-class Rendered:
-    subject: str
-    text: str
-    html: str
 
 
 def render_digest(digest: Digest, templates: Path | None = None) -> Rendered:

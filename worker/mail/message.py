@@ -19,7 +19,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 
-from worker.digest.render import Rendered
+from worker.models import Rendered
 
 # The few mails built as EmailMessage (ops alerts, web mails): CRLF, 78-column folding.
 POLICY = SMTP

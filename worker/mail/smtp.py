@@ -12,14 +12,11 @@ from worker.errors import (
     MailError,
     MailServerUnreachable,
     PermanentMailError,
+    RecipientRejected,
     TransientMailError,
 )
 from worker.mail import dataprep
 from worker.mail.message import Outgoing
-
-
-class RecipientRejected(PermanentMailError):
-    """The server refused the recipient address with a 5xx."""
 
 
 class SmtpSender:

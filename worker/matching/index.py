@@ -89,49 +89,18 @@ class MatchIndex:
     def __init__(self, rules: Iterable[Rule]) -> None:
         ordered = sorted(rules, key=lambda r: r.subscriber_id)
         n = len(ordered)
+        rows = _Positions.of(ordered)
         self._ids: Indexes = np.fromiter((r.subscriber_id for r in ordered), np.int64, n)
-        self._any_district: Mask = np.zeros(n, dtype=np.bool_)
-        self._no_keywords: Mask = np.zeros(n, dtype=np.bool_)
-        districts: defaultdict[str, list[int]] = defaultdict(list)
-        categories: defaultdict[str, list[int]] = defaultdict(list)
-        any_category: list[int] = []
-        terms: dict[str, int] = {}
-        wanting: list[list[int]] = []  # term index → subscriber positions wanting it
-        excluding: list[list[int]] = []  # term index → subscriber positions excluding it
-        self.keyword_rules: dict[int, Rule] = {}  # subscriber id → rule, to name keywords
-
-        def term_index(term: str) -> int:
-            if term not in terms:
-                terms[term] = len(terms)
-                wanting.append([])
-                excluding.append([])
-            return terms[term]
-
-        for position, rule in enumerate(ordered):
-            if not rule.districts:
-                self._any_district[position] = True
-            for district in rule.districts:
-                districts[district].append(position)
-            if not rule.categories:
-                any_category.append(position)
-            for category in rule.categories:
-                categories[category].append(position)
-            if rule.keywords:
-                self.keyword_rules[rule.subscriber_id] = rule
-            else:
-                self._no_keywords[position] = True
-            for term in rule.keywords:
-                wanting[term_index(term)].append(position)
-            for term in rule.exclude:
-                excluding[term_index(term)].append(position)
-
-        self._by_district = {d: _mask(n, positions) for d, positions in districts.items()}
-        self._category_ok = {c: _mask(n, [*any_category, *positions])
-                             for c, positions in categories.items()}
-        self._any_category = _mask(n, any_category)
-        self._wanting = [np.asarray(p, dtype=np.int64) for p in wanting]
-        self._excluding = [np.asarray(p, dtype=np.int64) for p in excluding]
-        self.terms = list(terms)  # term index → folded term
+        self._any_district: Mask = _mask(n, rows.any_district)
+        self._no_keywords: Mask = _mask(n, rows.no_keywords)
+        self.keyword_rules = rows.keyword_rules  # subscriber id → rule, to name keywords
+        self._by_district = {d: _mask(n, positions) for d, positions in rows.districts.items()}
+        self._category_ok = {c: _mask(n, [*rows.any_category, *positions])
+                             for c, positions in rows.categories.items()}
+        self._any_category = _mask(n, rows.any_category)
+        self._wanting = [np.asarray(p, dtype=np.int64) for p in rows.wanting]
+        self._excluding = [np.asarray(p, dtype=np.int64) for p in rows.excluding]
+        self.terms = list(rows.terms)  # term index → folded term
         self._automaton = (
             ahocorasick_rs.AhoCorasick(self.terms, matchkind=ahocorasick_rs.MatchKind.Standard)
             if self.terms else None
@@ -191,6 +160,50 @@ class MatchIndex:
             )
             if is_whole_term(text, start, end)
         })
+
+
+@dataclass
+class _Positions:
+    """Which subscriber positions (in id order) each rule part selects."""
+
+    any_district: list[int] = field(default_factory=list)
+    no_keywords: list[int] = field(default_factory=list)
+    any_category: list[int] = field(default_factory=list)
+    districts: defaultdict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    categories: defaultdict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    terms: dict[str, int] = field(default_factory=dict)  # folded term → term index
+    wanting: list[list[int]] = field(default_factory=list)  # term index → who wants it
+    excluding: list[list[int]] = field(default_factory=list)  # term index → who excludes it
+    keyword_rules: dict[int, Rule] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, ordered: Sequence[Rule]) -> _Positions:
+        rows = cls()
+        for position, rule in enumerate(ordered):
+            for district in rule.districts:
+                rows.districts[district].append(position)
+            if not rule.districts:
+                rows.any_district.append(position)
+            for category in rule.categories:
+                rows.categories[category].append(position)
+            if not rule.categories:
+                rows.any_category.append(position)
+            if rule.keywords:
+                rows.keyword_rules[rule.subscriber_id] = rule
+            else:
+                rows.no_keywords.append(position)
+            for term in rule.keywords:
+                rows.wanting[rows.term(term)].append(position)
+            for term in rule.exclude:
+                rows.excluding[rows.term(term)].append(position)
+        return rows
+
+    def term(self, term: str) -> int:
+        if term not in self.terms:
+            self.terms[term] = len(self.terms)
+            self.wanting.append([])
+            self.excluding.append([])
+        return self.terms[term]
 
 
 def _mask(n: int, positions: list[int]) -> Mask:

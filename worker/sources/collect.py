@@ -6,13 +6,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 
 from worker.config import FetchSettings
 from worker.districts import Gazetteer
 from worker.errors import SourceError
-from worker.models import Item, Source, Validators
+from worker.models import Item, Source
 from worker.sources.common import with_body
 from worker.sources.encoding import decode_html
 from worker.sources.feed import parse_feed
@@ -22,7 +21,6 @@ from worker.sources.parsers import FeedParsers
 
 log = logging.getLogger("radar.sources")
 MAX_DETAILS = 20  # detail pages read per poll: new items only, and politely few
-_NO_VALIDATORS = Validators()  # pages after the first and detail pages: plain GETs
 
 
 async def collect(fetcher: Fetcher, source: Source, first: FetchResult, gazetteer: Gazetteer,
@@ -40,7 +38,7 @@ async def collect(fetcher: Fetcher, source: Source, first: FetchResult, gazettee
         seen.add(page.next_url)
         number += 1
         try:
-            result = await fetcher.fetch(replace(source, url=page.next_url), _NO_VALIDATORS)
+            result = await fetcher.fetch(page.next_url, source_id=source.id)
         except SourceError as e:
             log.warning("source %s: page %d not read: %s", source.id, number, e.reason)
             break
@@ -64,7 +62,7 @@ async def fill_details(fetcher: Fetcher, source: Source, items: Sequence[Item],
 
 async def _detail(fetcher: Fetcher, source: Source, item: Item, gazetteer: Gazetteer) -> Item:
     try:
-        result = await fetcher.fetch(replace(source, url=item.url), _NO_VALIDATORS)
+        result = await fetcher.fetch(item.url, source_id=source.id)
     except SourceError as e:
         log.warning("source %s: detail page %s not read: %s", source.id, item.url, e.reason)
         return item
@@ -79,7 +77,7 @@ async def try_source(source: Source, settings: FetchSettings, gazetteer: Gazette
                      now: datetime) -> list[Item]:
     """Everything the source would give now, detail pages included; nothing is stored."""
     async with Fetcher(settings) as fetcher:
-        first = await fetcher.fetch(source, _NO_VALIDATORS)
+        first = await fetcher.fetch(source.url, source_id=source.id)
         if first.body is None:
             return []
         items = await collect(fetcher, source, first, gazetteer, now)

@@ -14,7 +14,9 @@ import httpx
 
 from worker.config import FetchSettings
 from worker.errors import PermanentFetchError, SourceGoneError, TransientFetchError
-from worker.models import Source, Validators
+from worker.models import Validators
+
+NO_VALIDATORS = Validators()  # a plain GET: pages after the first, detail pages
 
 
 @dataclass(frozen=True)
@@ -73,33 +75,34 @@ class Fetcher:
             )
         return client
 
-    async def fetch(self, source: Source, validators: Validators) -> FetchResult:
-        """GET the source; TransientFetchError / PermanentFetchError naming it if it fails."""
-        host = urlsplit(source.url).hostname or ""
+    async def fetch(self, url: str, validators: Validators = NO_VALIDATORS, *,
+                    source_id: str = "") -> FetchResult:
+        """GET `url` (conditionally, given validators); TransientFetchError or
+        PermanentFetchError naming the URL (and `source_id`, if given) if it fails."""
+        host = urlsplit(url).hostname or ""
         async with self._per_host[host]:
             try:
                 # The whole exchange is bounded, so a slow-drip body cannot hold us.
                 async with asyncio.timeout(self._settings.timeout_seconds * 2):
-                    return await self._get(self._client(host), source, validators)
+                    return await self._get(self._client(host), url, validators, source_id)
             except (TimeoutError, httpx.TimeoutException):
                 raise TransientFetchError(
-                    source.id, source.url,
-                    f"timed out after {self._settings.timeout_seconds:g}s",
+                    source_id, url, f"timed out after {self._settings.timeout_seconds:g}s",
                 ) from None
             except httpx.TooManyRedirects as e:
-                raise PermanentFetchError(source.id, source.url, f"redirect loop: {e}") from e
+                raise PermanentFetchError(source_id, url, f"redirect loop: {e}") from e
             except httpx.TransportError as e:
                 reason = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
-                raise TransientFetchError(source.id, source.url, reason) from e
+                raise TransientFetchError(source_id, url, reason) from e
 
-    async def _get(self, client: httpx.AsyncClient, source: Source, validators: Validators
-                   ) -> FetchResult:
-        request = client.build_request("GET", source.url, headers=conditional_headers(validators))
+    async def _get(self, client: httpx.AsyncClient, url: str, validators: Validators,
+                   source_id: str) -> FetchResult:
+        request = client.build_request("GET", url, headers=conditional_headers(validators))
         response = await client.send(request, stream=True)
         try:
-            _raise_for_status(source, response)
+            _raise_for_status(source_id, url, response)
             body = None if response.status_code == 304 else await self._read_capped(
-                source, response
+                source_id, url, response
             )
         finally:
             await response.aclose()
@@ -114,16 +117,15 @@ class Fetcher:
             ),
         )
 
-    async def _read_capped(self, source: Source, response: httpx.Response) -> bytes:
+    async def _read_capped(self, source_id: str, url: str, response: httpx.Response
+                           ) -> bytes:
         cap = self._settings.max_bytes
         chunks: list[bytes] = []
         size = 0
         async for chunk in response.aiter_bytes():
             size += len(chunk)
             if size > cap:
-                raise PermanentFetchError(
-                    source.id, source.url, f"body larger than the {cap}-byte cap"
-                )
+                raise PermanentFetchError(source_id, url, f"body larger than the {cap}-byte cap")
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -137,18 +139,18 @@ def conditional_headers(validators: Validators) -> dict[str, str]:
     return out
 
 
-def _raise_for_status(source: Source, response: httpx.Response) -> None:
+def _raise_for_status(source_id: str, url: str, response: httpx.Response) -> None:
     status = response.status_code
     if status < 400 or status == 304:
         return
     reason = f"HTTP {status} {response.reason_phrase}".strip()
     if status == 429 or status >= 500:
         raise TransientFetchError(
-            source.id, source.url, reason, retry_after(response.headers.get("retry-after"))
+            source_id, url, reason, retry_after(response.headers.get("retry-after"))
         )
     if status in (404, 410):
-        raise SourceGoneError(source.id, source.url, reason)
-    raise PermanentFetchError(source.id, source.url, reason)
+        raise SourceGoneError(source_id, url, reason)
+    raise PermanentFetchError(source_id, url, reason)
 
 
 def retry_after(value: str | None, now: datetime | None = None) -> float | None:

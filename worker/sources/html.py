@@ -20,6 +20,7 @@ from worker.districts import Gazetteer
 from worker.errors import ParseError
 from worker.models import HtmlSelectors, Item, Source
 from worker.normalize import canonical_url, clean_text
+from worker.selectors import XPATH_PREFIX
 from worker.sources.common import build_item
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
@@ -56,25 +57,12 @@ def detail_text(source: Source, text: str, page_url: str) -> str:
 def select(node: Any, selector: str, source: Source) -> list[Any]:
     """Elements matching a CSS or `xpath:` selector; ParseError naming the source if invalid."""
     try:
-        if selector.startswith("xpath:"):
-            found = node.xpath(selector[len("xpath:"):])
+        if selector.startswith(XPATH_PREFIX):
+            found = node.xpath(selector[len(XPATH_PREFIX):])
             return [f for f in found if isinstance(f, etree._Element)]
         return list(node.cssselect(selector))
     except (SelectorError, etree.XPathError) as e:
         raise ParseError(source.id, source.url, f"bad selector {selector!r}: {e}") from e
-
-
-def check_selectors(selectors: HtmlSelectors) -> str | None:
-    """Why a selector cannot work (for config validation), or None."""
-    probe = lxml.html.fromstring("<html><body><p>x</p></body></html>")
-    fields = [selectors.item, selectors.title, selectors.link, selectors.date,
-              selectors.summary, selectors.detail_body, selectors.next_page]
-    for selector in filter(None, fields):
-        try:
-            select(probe, selector, Source("check", "", "html", "", "project"))
-        except ParseError as e:
-            return e.reason
-    return None
 
 
 def _selectors(source: Source) -> HtmlSelectors:

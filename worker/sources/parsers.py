@@ -15,7 +15,6 @@ import os
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
-from functools import cache
 from types import TracebackType
 
 from worker.districts import Gazetteer
@@ -37,24 +36,30 @@ def processes_for(feeds: int, configured: int) -> int:
     return cores - 1 if cores > 1 and feeds >= POOL_FROM_FEEDS else 0
 
 
-@cache
-def _gazetteer() -> Gazetteer:
-    return Gazetteer.tianjin()  # built once per process
+_process_gazetteer: Gazetteer | None = None  # in a parser process: the parent's, sent once
+
+
+def _adopt(gazetteer: Gazetteer) -> None:
+    global _process_gazetteer
+    _process_gazetteer = gazetteer
 
 
 def _parse(source: Source, body: bytes, url: str, content_type: str, now: datetime
            ) -> list[Item]:
-    return parse_feed(source, body, url, content_type, _gazetteer(), now)
+    assert _process_gazetteer is not None, "parser process started without its gazetteer"
+    return parse_feed(source, body, url, content_type, _process_gazetteer, now)
 
 
 class FeedParsers:
-    """`parse_feed` in `processes` worker processes (none: in this process)."""
+    """`parse_feed` in `processes` worker processes (none: in this process), all tagging
+    with the same gazetteer."""
 
-    def __init__(self, processes: int) -> None:
+    def __init__(self, processes: int, gazetteer: Gazetteer) -> None:
+        self._gazetteer = gazetteer
         # spawn, not fork: the parent has an event loop, open connections, maybe threads
         self._pool: Executor | None = ProcessPoolExecutor(
             processes, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_gazetteer,
+            initializer=_adopt, initargs=(gazetteer,),
         ) if processes else None
 
     async def __aenter__(self) -> FeedParsers:
@@ -78,7 +83,7 @@ class FeedParsers:
                     return await parsed
                 except BrokenProcessPool as e:  # every parse waiting on it gets this too
                     self._in_process(str(e))
-        return _parse(source, body, url, content_type, now)
+        return parse_feed(source, body, url, content_type, self._gazetteer, now)
 
     def _in_process(self, why: str) -> None:
         if self._pool is not None:

@@ -6,8 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
@@ -43,8 +41,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def has_schema(engine: Engine) -> bool:
+    """Whether the schema was ever created here (a command that only reads needs it)."""
+    return sa.inspect(engine).has_table("alembic_version")
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest migration (safe to run every start)."""
+    from alembic import command  # loaded by the processes that migrate only
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from datasketch import MinHash
 from sqlalchemy.engine import Connection
 
 from worker.dedupe import KnownKeys
 from worker.models import DistrictTag, Item
-from worker.neardup import Known, from_bytes, signature, to_bytes
 from worker.store.db import insert_ignoring_conflicts
 from worker.store.tables import item_sources, items
 
@@ -39,16 +37,26 @@ def known(conn: Connection, wanted: KnownKeys) -> KnownKeys:
     return found
 
 
+@dataclass(frozen=True)
+class StoredTitle:
+    """A stored item with its title signature (None: stored without one)."""
+
+    id: int
+    item: Item
+    minhash: bytes | None
+
+
 def insert(conn: Connection, new: Sequence[Item], now: datetime) -> list[Item]:
-    """Store items; one another worker stored meanwhile is skipped. Returns them with ids."""
-    ids = insert_many(conn, [(item, signature(item.title)) for item in new], now)
+    """Store items (without title signatures); one another worker stored meanwhile is
+    skipped. Returns them with ids."""
+    ids = insert_many(conn, [(item, None) for item in new], now)
     return [replace(item, id=ids[item.url]) for item in new if item.url in ids]
 
 
-def insert_many(conn: Connection, batch: Sequence[tuple[Item, MinHash]], now: datetime
+def insert_many(conn: Connection, batch: Sequence[tuple[Item, bytes | None]], now: datetime
                 ) -> dict[str, int]:
-    """Insert items in one statement, skipping any already stored; url → id of the rows
-    actually inserted."""
+    """Insert items with their title signatures in one statement, skipping any already
+    stored; url → id of the rows actually inserted."""
     if not batch:
         return {}
     statement = insert_ignoring_conflicts(conn, items).returning(items.c.id, items.c.url)
@@ -58,18 +66,17 @@ def insert_many(conn: Connection, batch: Sequence[tuple[Item, MinHash]], now: da
         "published_at": item.published, "category": item.category,
         "districts": [[t.district, list(t.origins)] for t in item.districts],
         "first_seen_at": now, "issuer": item.issuer, "doc_number": item.doc_number,
-        "doc_types": list(item.doc_types), "minhash": to_bytes(minhash),
+        "doc_types": list(item.doc_types), "minhash": minhash,
     } for item, minhash in batch])
     return {row.url: row.id for row in rows}
 
 
-def recent(conn: Connection, since: datetime, after_id: int = 0) -> list[Known]:
+def recent(conn: Connection, since: datetime, after_id: int = 0) -> list[StoredTitle]:
     """Items first seen since `since` (with an id above `after_id`), with their title
     signatures (near-duplicate search)."""
     rows = conn.execute(sa.select(items).where(items.c.first_seen_at >= since,
-                                               items.c.id > after_id,
-                                               items.c.minhash.is_not(None)))
-    return [Known(r.id, from_row(r), from_bytes(r.minhash)) for r in rows]
+                                               items.c.id > after_id))
+    return [StoredTitle(r.id, from_row(r), r.minhash) for r in rows]
 
 
 def original_of(conn: Connection, item: Item) -> tuple[int, str] | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, time
 from typing import Any
 
@@ -43,6 +43,22 @@ def save_many(conn: Connection, batch: Sequence[Subscriber], now: datetime) -> t
             changed,
         )
     return len(new), len(changed)
+
+
+SAVE_BATCH = 1000  # subscribers per statement when importing a file
+
+
+def save_all(conn: Connection, people: Sequence[Subscriber], now: datetime,
+             progress: Callable[[int], None] = lambda _: None) -> tuple[int, int]:
+    """`save_many` in batches, telling `progress` how many each batch saved; returns
+    (created, updated)."""
+    created = updated = 0
+    for start in range(0, len(people), SAVE_BATCH):
+        batch = people[start:start + SAVE_BATCH]
+        added, changed = save_many(conn, batch, now)
+        created, updated = created + added, updated + changed
+        progress(len(batch))
+    return created, updated
 
 
 def by_email(conn: Connection, email: str) -> Subscriber | None:

@@ -24,14 +24,14 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from worker.digest.compose import digest_for
+from worker.digest.build import Digest
 from worker.districts import DISTRICTS, ZONES
 from worker.errors import MailError
 from worker.mail.message import outgoing
 from worker.models import Subscriber
-from worker.pipeline import Runtime
+from worker.preview import next_digest
 from worker.resources import templates_dir
-from worker.store import digests as digest_rows
+from worker.runtime import Runtime
 from worker.store import subscribers as subscriber_rows
 from worker.tokens import BadToken, Purpose, make_token, read_token
 from worker.web.forms import DAYS, Form, validate
@@ -175,14 +175,10 @@ class _Web:
             subscriber_rows.update_rules(conn, subscriber.id, rules, now)
             return "saved", {}, edited
 
-    def preview(self, subscriber: Subscriber) -> Any:
-        assert subscriber.id is not None
+    def preview(self, subscriber: Subscriber) -> Digest | None:
         with self.rt.engine.connect() as conn:
-            entries = digest_rows.undelivered(conn, subscriber.id)
-        if not entries:
-            return None
-        return digest_for(subscriber, entries, self.rt.settings, self.rt.gazetteer,
-                          self.rt.source_names, self.clock())
+            return next_digest(conn, subscriber, self.rt.settings, self.rt.gazetteer,
+                               self.rt.source_names, self.clock())
 
     async def mail(self, message: EmailMessage) -> None:
         try:

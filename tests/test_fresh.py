@@ -1,0 +1,44 @@
+"""Which fetched items are new and which are copies, decided in memory (`plan_new`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from worker.districts import Gazetteer
+from worker.models import Item, Source
+from worker.neardup import Known, NearDuplicates, signature
+from worker.pipeline.fresh import Copy, plan_new
+from worker.sources.common import build_item
+
+SOURCE = Source("s", "S", "rss", "http://t.test/", "project")
+WHEN = datetime(2025, 7, 25, tzinfo=UTC)
+
+
+def item(title: str, n: int) -> Item:
+    built = build_item(SOURCE, title=title, link=f"http://t.test/{n}", base_url="",
+                       summary_html="", published=WHEN, guid=None,
+                       gazetteer=Gazetteer.tianjin())
+    assert built is not None
+    return built
+
+
+STORED = item("【武清区招商】武清区新能源汽车零部件产业园签约12个项目", 1)
+AGAIN = item("武清新能源汽车零部件产业园签约12个项目", 2)  # the stored story, relabelled
+NEW = item("滨海高新区ＡＩ算力中心项目开工", 3)
+NEW_AGAIN = item("滨海高新区 AI 算力中心项目开工", 4)  # the same story later in the batch
+OTHER = item("河东区人民政府关于印发河东区2025年政府工作报告的通知", 5)
+
+
+def recent_index() -> NearDuplicates:
+    return NearDuplicates([Known(41, STORED, signature(STORED.title))])
+
+
+def test_copies_of_stored_items_and_of_the_batch_are_not_new() -> None:
+    plan = plan_new([AGAIN, NEW, NEW_AGAIN, OTHER], recent_index())
+    assert [i.url for i, _ in plan.new] == [NEW.url, OTHER.url]
+    assert plan.copies == (Copy(AGAIN, of_stored=41), Copy(NEW_AGAIN, of_new=0))
+
+
+def test_nothing_recent_and_nothing_alike_means_everything_is_new() -> None:
+    plan = plan_new([NEW, OTHER], NearDuplicates())
+    assert [i for i, _ in plan.new] == [NEW, OTHER] and plan.copies == ()

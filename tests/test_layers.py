@@ -1,0 +1,126 @@
+"""The shape of the code: imports run down the layers, each process loads only what it
+uses, modules and functions stay small, and the README's code map names every module."""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKER = ROOT / "worker"
+MIGRATIONS = WORKER / "store" / "migrations"
+MAX_MODULE_LINES = 300
+MAX_FUNCTION_LINES = 40
+
+
+def modules() -> list[Path]:
+    return sorted(p for p in WORKER.rglob("*.py") if MIGRATIONS not in p.parents)
+
+
+def dotted(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported(path: Path) -> set[str]:
+    """Every worker module this one imports, at the top or inside a function."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+    return {name for name in found if name.startswith("worker.")}
+
+
+# (importer, what it must never import): each layer only looks down.
+FORBIDDEN = [
+    ("worker.models", "worker."),
+    ("worker.errors", "worker."),
+    ("worker.config", ("worker.sources", "worker.pipeline", "worker.mail", "worker.digest",
+                       "worker.store", "worker.web", "worker.runtime")),
+    ("worker.selectors", ("worker.sources", "worker.config")),
+    ("worker.mail", ("worker.digest", "worker.pipeline", "worker.store", "worker.web",
+                     "worker.config.Settings")),
+    ("worker.digest", ("worker.pipeline", "worker.store", "worker.web", "worker.sources")),
+    ("worker.store", ("worker.pipeline", "worker.sources", "worker.mail", "worker.digest",
+                      "worker.web", "worker.runtime", "worker.neardup")),
+    ("worker.sources", ("worker.pipeline", "worker.store", "worker.mail", "worker.digest",
+                        "worker.web", "worker.runtime")),
+    ("worker.runtime", ("worker.pipeline", "worker.web", "worker.cli", "worker.tasks")),
+    ("worker.pipeline", ("worker.web", "worker.cli", "worker.tasks", "worker.status")),
+    ("worker.web", ("worker.pipeline", "worker.cli", "worker.tasks", "worker.sources")),
+    ("worker.status", ("worker.pipeline", "worker.runtime", "worker.sources")),
+]
+
+
+def test_imports_only_run_down() -> None:
+    wrong = []
+    for path in modules():
+        name = dotted(path)
+        for importer, banned in FORBIDDEN:
+            if name == importer or name.startswith(importer + "."):
+                wrong += [f"{name} imports {target}" for target in sorted(imported(path))
+                          if target.startswith(banned) and not target.startswith(importer)]
+    assert wrong == []
+
+
+def loaded_after(statement: str) -> set[str]:
+    """The modules a fresh interpreter has loaded after running `statement`."""
+    code = f"import sys\n{statement}\nprint('\\n'.join(sorted(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, cwd=ROOT, timeout=60)
+    return set(result.stdout.split())
+
+
+HEAVY = ("feedparser", "lxml", "numpy", "datasketch", "scipy", "worker.pipeline")
+
+
+@pytest.mark.parametrize("statement", [
+    "import worker.web.app",
+    "import worker.status",
+    "import worker.cli",
+])
+def test_the_web_app_the_healthcheck_and_the_cli_load_no_parser_or_pipeline(
+    statement: str,
+) -> None:
+    loaded = loaded_after(statement)
+    assert sorted(m for m in loaded if m.split(".")[0] in HEAVY or m in HEAVY
+                  or m.startswith("worker.pipeline")) == []
+
+
+def test_building_mime_loads_no_template_engine() -> None:
+    loaded = loaded_after("import worker.mail.message")
+    assert {"jinja2", "css_inline"} & loaded == set()
+
+
+def test_modules_and_functions_stay_small() -> None:
+    """Migrations are exempt from the function limit: each is one long list of columns."""
+    too_big = []
+    for path in modules():
+        source = path.read_text(encoding="utf-8")
+        lines = len(source.splitlines())
+        if lines > MAX_MODULE_LINES:
+            too_big.append(f"{dotted(path)}: {lines} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    too_big.append(f"{dotted(path)}.{node.name}: {length} lines")
+    assert too_big == []
+
+
+def test_the_readme_code_map_names_every_module() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    code_map = readme.split("## Code map", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"`(worker/[\w/]+\.py)`", code_map))
+    on_disk = {str(p.relative_to(ROOT)) for p in modules()
+               if p.name not in ("__init__.py", "__main__.py")}
+    assert sorted(on_disk - named) == []  # modules the map does not mention
+    assert sorted(named - on_disk) == []  # modules the map names that do not exist

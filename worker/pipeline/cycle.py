@@ -1,0 +1,55 @@
+"""The steps in order: poll, store, match, open due digests, send."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from worker.matching import MatchIndex, compile_rule
+from worker.models import Item
+from worker.pipeline.deliver import SendReport, open_due_digests, send_pending
+from worker.pipeline.poll import PollReport, poll_one, poll_sources
+from worker.runtime import Runtime
+from worker.store import digests as digest_rows
+from worker.store import sources as source_rows
+from worker.store import subscribers as subscriber_rows
+
+
+@dataclass(frozen=True)
+class CycleReport:
+    polls: tuple[PollReport, ...]
+    new_items: int
+    matches: int
+    sent: SendReport
+
+
+async def run_cycle(rt: Runtime, now: datetime, force_send: bool = False) -> CycleReport:
+    """Poll, store, match, then send instant alerts and whatever digests are due."""
+    polls, new_items = await poll_sources(rt, now)
+    matches = match_items(rt, new_items, now)
+    open_due_digests(rt, now, force=force_send)
+    sent = await send_pending(rt, now)
+    return CycleReport(tuple(polls), len(new_items), matches, sent)
+
+
+async def poll_and_match(rt: Runtime, source_id: str, now: datetime) -> PollReport:
+    """Poll one source and record what its new items match (the service's poll task)."""
+    source = rt.source(source_id)
+    with rt.engine.begin() as conn:
+        source_rows.sync(conn, [source])
+    async with rt.make_fetcher() as fetcher:
+        report, items = await poll_one(rt, fetcher, source, now)
+    match_items(rt, items, now)
+    return report
+
+
+def match_items(rt: Runtime, items: list[Item], now: datetime) -> int:
+    """Record a delivery for every subscriber each new item matches; returns how many."""
+    if not items:
+        return 0
+    with rt.engine.begin() as conn:
+        subscribers = subscriber_rows.listing(conn, active_only=True)
+        index = MatchIndex(compile_rule(s, rt.gazetteer) for s in subscribers)
+        matches = index.match(items)
+        digest_rows.add_matches(conn, matches, now)
+    return len(matches)

@@ -1,0 +1,197 @@
+"""Open due digests, claim them, send them, record each outcome.
+
+A batch is claimed and loaded in one transaction; each digest is marked sent as soon as
+the server accepted it, so a crash re-sends nothing already marked. What each failure
+means is decided in `outcomes.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import exc as sa_exc
+
+from worker.digest.compose import compose
+from worker.errors import MailError
+from worker.mail import Sender
+from worker.mail.message import build_message
+from worker.mail.sessions import over_sessions
+from worker.pipeline.outcomes import (
+    SendOutcome,
+    batch_size,
+    batches,
+    on_failure,
+    retry_at,
+    triage,
+)
+from worker.runtime import Runtime
+from worker.schedule import plan_digest
+from worker.store import digests as digest_rows
+from worker.store import subscribers as subscriber_rows
+from worker.store.digests import DigestContents
+
+log = logging.getLogger("radar.pipeline")
+
+Permit = Callable[[], Awaitable[bool]]  # asked before each send; False ends the batch
+
+
+@dataclass
+class SendReport:
+    outcomes: dict[int, SendOutcome] = field(default_factory=dict)
+
+    def count(self, *outcomes: SendOutcome) -> int:
+        return sum(1 for o in self.outcomes.values() if o in outcomes)
+
+
+def open_due_digests(
+    rt: Runtime, now: datetime, force: bool = False, email: str | None = None
+) -> int:
+    """Create the digests that are due (all waiting ones if `force`); returns how many."""
+    with rt.engine.begin() as conn:
+        plans = []
+        for waiting in digest_rows.waiting(conn, email):
+            subscriber = waiting.subscriber
+            plan = plan_digest(subscriber, waiting.first_delivery_id, waiting.oldest, now, force)
+            if plan is not None and subscriber.id is not None:
+                plans.append(digest_rows.Plan(subscriber.id, *plan))
+        return len(digest_rows.open_digests(conn, plans, now))
+
+
+def due_digest_ids(rt: Runtime, now: datetime) -> list[int]:
+    """Open what is due, then every digest that may be sent now (for the dispatcher)."""
+    open_due_digests(rt, now)
+    with rt.engine.connect() as conn:
+        return digest_rows.sendable(conn, now, rt.settings.mail.send_lease)
+
+
+async def send_pending(rt: Runtime, now: datetime, email: str | None = None) -> SendReport:
+    """Send every sendable digest, in batches over mail.connections concurrent sessions."""
+    report = SendReport()
+    with rt.engine.connect() as conn:
+        digest_ids = digest_rows.sendable(conn, now, rt.settings.mail.send_lease, email)
+    sessions = rt.settings.mail.connections
+    size = batch_size(len(digest_ids), sessions, rt.settings.service.send_batch)
+
+    async def send_batch(sender: Sender, batch: list[int]) -> bool:
+        outcomes = await send_digests(rt, sender, batch, now)
+        report.outcomes.update(outcomes)
+        return "unreachable" not in outcomes.values()  # else the rest would wait a timeout each
+
+    await over_sessions(rt.make_sender, batches(digest_ids, size), sessions, send_batch)
+    if left := len(digest_ids) - len(report.outcomes):
+        log.warning("mail server unreachable: %d digest(s) left for the next round", left)
+    return report
+
+
+async def send_digests(rt: Runtime, sender: Sender, digest_ids: Sequence[int], now: datetime,
+                       permit: Permit | None = None) -> dict[int, SendOutcome]:
+    """Claim and load a batch, then send each digest and mark it sent as soon as it is
+    accepted. Failures are recorded on their digest, never raised. Digests the batch did
+    not reach (the server is unreachable, `permit` said no) are handed back and get no
+    outcome."""
+    outcomes, ready = _claim(rt, digest_ids, now)
+    try:
+        for contents in ready:
+            if permit is not None and not await permit():
+                break
+            outcomes[contents.id] = outcome = await _send_claimed(rt, sender, contents, now)
+            if outcome == "unreachable":
+                break
+    finally:  # also when the permit or the database failed: the rest need not wait a lease
+        _hand_back(rt, [c.id for c in ready if c.id not in outcomes])
+    return outcomes
+
+
+def _claim(rt: Runtime, digest_ids: Sequence[int], now: datetime
+           ) -> tuple[dict[int, SendOutcome], list[DigestContents]]:
+    """Claim in one transaction; cancel and discard what is not to be sent. Returns the
+    outcomes decided so far and the digests to send."""
+    outcomes: dict[int, SendOutcome] = {}
+    ready: list[DigestContents] = []
+    with rt.engine.begin() as conn:
+        claimed = digest_rows.claim(conn, digest_ids, now, rt.settings.mail.send_lease)
+        for contents in digest_rows.contents(conn, claimed):
+            verdict = triage(contents)
+            if verdict == "cancel":
+                digest_rows.cancel(conn, contents.id,
+                                   f"subscriber is {contents.subscriber.status}")
+                outcomes[contents.id] = "cancelled"
+            elif verdict == "discard":
+                digest_rows.discard(conn, contents.id)
+                outcomes[contents.id] = "empty"
+            else:
+                ready.append(contents)
+    outcomes.update({d: "taken" for d in set(digest_ids).difference(claimed)})
+    return outcomes, ready
+
+
+def _hand_back(rt: Runtime, left: list[int]) -> None:
+    if not left:
+        return
+    try:
+        with rt.engine.begin() as conn:
+            digest_rows.hand_back(conn, left)
+    except sa_exc.SQLAlchemyError as e:
+        log.warning("%d claimed digest(s) left to their lease: %s", len(left), e)
+
+
+async def _send_claimed(rt: Runtime, sender: Sender, contents: DigestContents,
+                        now: datetime) -> SendOutcome:
+    try:
+        rendered, envelope = compose(contents.subscriber, contents.period_key,
+                                     contents.entries, rt.settings, rt.gazetteer,
+                                     rt.source_names, now)
+        await sender.send(build_message(rendered, envelope, now))
+    except MailError as e:
+        return _record_failure(rt, contents, e, now)
+    except Exception as e:  # a bug with one digest must not stop the batch or lose it
+        log.exception("digest %d: unexpected error while composing or sending", contents.id)
+        with rt.engine.begin() as conn:
+            digest_rows.release(conn, contents.id, f"internal error: {type(e).__name__}: {e}",
+                                retry_at(contents.attempts, rt.settings.service, now))
+        return "deferred"
+    await _record_sent(rt, contents.id, [e.delivery_id for e in contents.entries], now)
+    return "sent"
+
+
+async def _record_sent(rt: Runtime, digest_id: int, delivery_ids: list[int], now: datetime
+                       ) -> None:
+    """Mark a delivered digest sent, riding out a short database outage: if the mark is
+    lost, the lease runs out and the digest goes out a second time."""
+    deadline = time.monotonic() + rt.settings.mail.send_lease.total_seconds() * 0.8
+    pause = 0.25  # give up before another worker may claim it
+    while True:
+        try:
+            with rt.engine.begin() as conn:
+                digest_rows.mark_sent(conn, digest_id, delivery_ids, now)
+            return
+        except sa_exc.OperationalError as e:  # connection refused or dropped
+            if time.monotonic() + pause > deadline:
+                raise
+            log.warning("digest %d was sent but cannot be marked yet (%s); retrying",
+                        digest_id, type(e.orig).__name__)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 4.0)
+
+
+def _record_failure(rt: Runtime, contents: DigestContents, error: MailError, now: datetime
+                    ) -> SendOutcome:
+    failure = on_failure(error, contents.attempts, rt.settings.service, now)
+    subscriber_id = contents.subscriber.id
+    with rt.engine.begin() as conn:
+        if failure.retry_at is not None:
+            digest_rows.release(conn, contents.id, str(error), failure.retry_at)
+            log.warning("digest %d deferred until %s: %s", contents.id, failure.retry_at, error)
+            return failure.outcome
+        digest_rows.mark_failed(conn, contents.id, str(error))
+        if failure.hard_bounce and subscriber_id is not None and \
+                subscriber_rows.record_hard_bounce(conn, subscriber_id,
+                                                   rt.settings.mail.suspend_after_bounces):
+            log.warning("subscriber %d suspended after repeated rejections", subscriber_id)
+    log.error("digest %d failed: %s", contents.id, error)
+    return failure.outcome
