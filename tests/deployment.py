@@ -27,6 +27,7 @@ class Service:
 database_url: "{database_url}"
 mail:
   backend: smtp
+  trial: true  # the web app's links point at this machine
   from: "district-radar <radar@radar.test>"
   send_lease_minutes: 0.2
   smtp: {{host: {smtp.host}, port: {smtp.port}, timeout_seconds: 10}}

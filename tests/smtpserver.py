@@ -18,6 +18,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from tests.processes import free_port
 
@@ -127,10 +128,21 @@ class SmtpServer:
     port: int
     handler: RecordingHandler
     controller: Controller | None = None
+    login: tuple[str, str] | None = None  # AUTH required, with these credentials
 
     def start(self) -> None:
-        self.controller = Controller(self.handler, hostname=self.host, port=self.port)
+        auth: dict[str, Any] = {}
+        if self.login is not None:  # a relay that demands AUTH (plain text on loopback)
+            auth = {"authenticator": self._authenticate, "auth_required": True,
+                    "auth_require_tls": False}
+        self.controller = Controller(self.handler, hostname=self.host, port=self.port, **auth)
         self.controller.start()
+
+    def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str,
+                      auth_data: Any) -> AuthResult:
+        given = (auth_data.login.decode(), auth_data.password.decode()) \
+            if isinstance(auth_data, LoginPassword) else None
+        return AuthResult(success=given == self.login, handled=False)
 
     def stop(self) -> None:
         """Down: connections are refused until start() (same port, same records)."""
@@ -140,8 +152,8 @@ class SmtpServer:
 
 
 @contextmanager
-def serve_smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer("127.0.0.1", free_port(), RecordingHandler())
+def serve_smtp(login: tuple[str, str] | None = None) -> Iterator[SmtpServer]:
+    server = SmtpServer("127.0.0.1", free_port(), RecordingHandler(), login=login)
     server.start()
     try:
         yield server

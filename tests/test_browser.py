@@ -46,6 +46,7 @@ def test_investor_journey(browser: object, tmp_path: Path, feed_server: FeedServ
 database_url: "sqlite:///{tmp_path / 'radar.db'}"
 mail:
   backend: smtp
+  trial: true  # the links point at the loopback web app
   from: "district-radar <radar@radar.test>"
   smtp: {{host: {smtp_server.host}, port: {smtp_server.port}}}
 web: {{base_url: "{base}"}}

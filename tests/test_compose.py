@@ -86,7 +86,7 @@ def local_env(tmp_path: Path, postgres_url: str, smtp_server: SmtpServer
             "MAIL_BACKEND": "smtp", "MAIL_FROM": "district-radar <radar@localhost>",
             "SMTP_HOST": smtp_server.host, "SMTP_PORT": str(smtp_server.port),
             "SMTP_USERNAME": "", "SMTP_PASSWORD": "", "SMTP_STARTTLS": "false",
-            "SMTP_SSL": "false",
+            "SMTP_SSL": "false", "MAIL_TRIAL": "true",
         }
         assert set(local) == set(compose()["x-radar"]["environment"])
         env = {**os.environ, **local, "PYTHONPATH": str(ROOT), "HOSTNAME": socket.gethostname(),

@@ -3,9 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from worker.config import load_settings, load_sources
+from worker.config import load_settings
 from worker.districts import Gazetteer
 from worker.errors import ConfigError
+from worker.sources_config import load_sources
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -22,12 +23,19 @@ def test_packaged_defaults_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert load_sources(settings.sources_file, Gazetteer.tianjin())
 
 
+def test_a_trial_may_send_with_local_links(tmp_path: Path) -> None:
+    path = write(tmp_path, "radar.yaml", "mail:\n  backend: smtp\n  trial: true\n")
+    settings = load_settings(path, {"RADAR_SECRET_KEY": "k" * 32})
+    assert settings.web.base_url == "http://localhost:8000" and settings.mail.trial
+
+
 def test_environment_overrides_file(tmp_path: Path) -> None:
     path = write(tmp_path, "radar.yaml", "mail:\n  smtp:\n    port: 25\n")
     settings = load_settings(path, {
         "DATABASE_URL": "postgresql://radar@db/radar", "SMTP_HOST": "mail.test",
         "SMTP_PORT": "2525", "SMTP_STARTTLS": "true", "SMTP_PASSWORD": "s3cret",
         "MAIL_BACKEND": "smtp", "MAIL_FROM": "Radar <r@t.test>", "RADAR_SECRET_KEY": "k" * 32,
+        "RADAR_BASE_URL": "https://radar.t.test",
     })
     assert settings.database_url == "postgresql://radar@db/radar"
     assert (settings.mail.smtp.host, settings.mail.smtp.port) == ("mail.test", 2525)
@@ -50,6 +58,15 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
     ("mail:\n  backend: smtp\n", {}, "secret_key: set RADAR_SECRET_KEY"),
     ("mail:\n  smtp:\n    password: 123\n", {},
      "mail.smtp.password: Input should be a valid string\n"),
+    # real mail with links nobody can open, or from a domain nobody accepts
+    ("mail:\n  backend: smtp\n  from: r@radar.example.org\n", {"RADAR_SECRET_KEY": "k" * 32},
+     "radar.yaml: web.base_url: 'http://localhost:8000' must be the public https address"),
+    ("mail:\n  backend: smtp\n  from: r@radar.example.org\n",
+     {"RADAR_SECRET_KEY": "k" * 32, "RADAR_BASE_URL": "http://radar.example.org"},
+     "environment variable RADAR_BASE_URL: web.base_url: 'http://radar.example.org' must be"),
+    ("web: {base_url: 'https://radar.example.org'}\nmail:\n  backend: smtp\n",
+     {"RADAR_SECRET_KEY": "k" * 32},
+     "radar.yaml: mail.from: 'district-radar <radar@localhost>': mail from localhost"),
 ])
 def test_bad_settings_name_file_key_and_expectation(
     tmp_path: Path, text: str, env: dict[str, str], message: str

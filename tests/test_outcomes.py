@@ -10,8 +10,10 @@ from worker.config import ServiceSettings
 from worker.errors import (
     MailError,
     MailServerUnreachable,
+    MessageRejected,
     PermanentMailError,
     RecipientRejected,
+    SenderRejected,
     TransientMailError,
 )
 from worker.models import DistrictTag, Entry, Item, Subscriber
@@ -28,6 +30,8 @@ SERVICE = ServiceSettings(retry_base_seconds=30, retry_max_seconds=3600)
     (MailServerUnreachable("connection refused"), "unreachable", True, False),
     (RecipientRejected("550 no such user"), "failed", False, True),
     (PermanentMailError("554 message refused"), "failed", False, False),
+    (MessageRejected("552 5.3.4 too big"), "failed", False, False),
+    (SenderRejected("535 5.7.8 bad credentials"), "refused", False, False),
 ])
 def test_what_a_failure_means(error: MailError, outcome: str, retried: bool, bounce: bool
                               ) -> None:

@@ -5,29 +5,29 @@ Errors name the file (or environment variable), the key and what was expected.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
-from worker.districts import Gazetteer
 from worker.errors import ConfigError
-from worker.models import HtmlSelectors, Source
 from worker.resources import default_config_dir
-from worker.selectors import check_selectors
 
 DEV_SECRET = "district-radar-development-key-not-secret"
 
 
-class _Frozen(BaseModel):
+class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class SmtpSettings(_Frozen):
+class SmtpSettings(Frozen):
     host: str = "localhost"
     port: int = Field(25, ge=1, le=65535)
     username: str | None = None
@@ -43,7 +43,7 @@ class SmtpSettings(_Frozen):
         return self
 
 
-class MailSettings(_Frozen):
+class MailSettings(Frozen):
     backend: Literal["smtp", "folder"] = "folder"
     sender: str = Field("district-radar <radar@localhost>", alias="from")
     outbox: Path = Path("var/outbox")
@@ -52,6 +52,9 @@ class MailSettings(_Frozen):
     suspend_after_bounces: int = Field(3, ge=1)
     send_lease_minutes: float = Field(15, gt=0)
     connections: int = Field(4, ge=1, le=100)  # SMTP sessions one run sends over at once
+    # true while mail goes to a test server or catcher (mailpit): allows http / localhost
+    # links and a localhost From, which real mail cannot have
+    trial: bool = False
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
 
     @property
@@ -60,7 +63,7 @@ class MailSettings(_Frozen):
         return timedelta(minutes=self.send_lease_minutes)
 
 
-class FetchSettings(_Frozen):
+class FetchSettings(Frozen):
     timeout_seconds: float = Field(20.0, gt=0)
     max_bytes: int = Field(5_000_000, gt=0)
     max_redirects: int = Field(5, ge=0)
@@ -70,12 +73,12 @@ class FetchSettings(_Frozen):
     user_agent: str = "district-radar/0.1 (+https://github.com/district-radar)"
 
 
-class DigestSettings(_Frozen):
+class DigestSettings(Frozen):
     max_items: int = Field(50, ge=1)
     summary_chars: int = Field(120, ge=20)
 
 
-class ServiceSettings(_Frozen):
+class ServiceSettings(Frozen):
     """Service mode: Celery on Redis."""
 
     redis_url: str = Field("redis://127.0.0.1:6379/0", pattern=r"^rediss?://\S+$")
@@ -93,11 +96,11 @@ class ServiceSettings(_Frozen):
     failing_source_streak: int = Field(3, ge=1)  # `radar status` alarm
 
 
-class WebSettings(_Frozen):
+class WebSettings(Frozen):
     base_url: str = Field("http://localhost:8000", pattern=r"^https?://\S+$")
 
 
-class Settings(_Frozen):
+class Settings(Frozen):
     """Everything a run needs; built by `load_settings`, never read from globals."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
@@ -124,6 +127,7 @@ ENV_OVERRIDES: Mapping[str, tuple[str, ...]] = {
     "MAIL_BACKEND": ("mail", "backend"),
     "MAIL_FROM": ("mail", "from"),
     "MAIL_OUTBOX": ("mail", "outbox"),
+    "MAIL_TRIAL": ("mail", "trial"),
     "SMTP_HOST": ("mail", "smtp", "host"),
     "SMTP_PORT": ("mail", "smtp", "port"),
     "SMTP_USERNAME": ("mail", "smtp", "username"),
@@ -131,6 +135,36 @@ ENV_OVERRIDES: Mapping[str, tuple[str, ...]] = {
     "SMTP_STARTTLS": ("mail", "smtp", "starttls"),
     "SMTP_SSL": ("mail", "smtp", "ssl"),
 }
+
+
+def _not_for_real_mail(settings: Settings) -> list[tuple[tuple[str, ...], str]]:
+    """What would break every mail sent for real: dead links, a From nobody accepts."""
+    problems: list[tuple[tuple[str, ...], str]] = []
+    base = urlsplit(settings.web.base_url)
+    if base.scheme != "https" or _is_local(base.hostname or ""):
+        problems.append((("web", "base_url"), (
+            f"{settings.web.base_url!r} must be the public https address of the "
+            "subscription pages: every mail links there to unsubscribe, and one-click "
+            "unsubscribe (RFC 8058) needs https. Set RADAR_BASE_URL (or mail.trial: true "
+            "while mail goes to a test server)")))
+    domain = parseaddr(settings.mail.sender)[1].rpartition("@")[2]
+    if _is_local(domain):
+        problems.append((("mail", "from"), (
+            f"{settings.mail.sender!r}: mail from {domain or 'no domain'} is refused or "
+            "junked by real mail servers. Set MAIL_FROM to an address of your domain (or "
+            "mail.trial: true while mail goes to a test server)")))
+    return problems
+
+
+def _is_local(host: str) -> bool:
+    host = host.lower().strip("[]")
+    if host in ("", "localhost", "localhost.localdomain") or \
+            host.endswith((".localhost", ".local")):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback or ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return "." not in host  # a bare host name only this network knows
 
 
 def config_path(explicit: Path | None, env: Mapping[str, str]) -> Path:
@@ -158,7 +192,7 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as e:
-        raise ConfigError(_describe(e, path, origin)) from e
+        raise ConfigError(describe(e, path, origin)) from e
     sources_file = settings.sources_file
     if not sources_file.is_absolute():
         sources_file = path.parent / sources_file
@@ -167,94 +201,13 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
             f"{path}: secret_key: set RADAR_SECRET_KEY before sending real mail "
             "(it signs the unsubscribe links)"
         )
+    if settings.mail.backend == "smtp" and not settings.mail.trial:
+        problems = _not_for_real_mail(settings)
+        if problems:
+            raise ConfigError("\n".join(
+                f"{origin.get(keys, str(path))}: {'.'.join(keys)}: {problem}"
+                for keys, problem in problems))
     return settings.model_copy(update={"sources_file": sources_file, "config_file": path})
-
-
-class _HtmlEntry(_Frozen):
-    item: str = Field(min_length=1)
-    title: str = "a"
-    link: str = "a"
-    link_attr: str = "href"
-    date: str | None = None
-    summary: str | None = None
-    detail_body: str | None = None
-    next_page: str | None = None
-    page_url: str | None = Field(None, pattern=r"\{(page|index)\}")
-    max_pages: int = Field(1, ge=1, le=50)
-
-
-class _SourceEntry(_Frozen):
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-    name: str = Field(min_length=1)
-    kind: Literal["rss", "atom", "html"]
-    url: str = Field(pattern=r"^https?://\S+$")
-    category: Literal["project", "policy"]
-    district: str | None = None
-    interval: float = Field(15, gt=0, description="minutes between polls")
-    html: _HtmlEntry | None = None
-    empty_alert_after: int = Field(3, ge=1)
-
-
-class _SourcesFile(_Frozen):
-    sources: list[_SourceEntry]
-
-
-def load_sources(path: Path, gazetteer: Gazetteer) -> tuple[Source, ...]:
-    """The sources file as Source objects; ConfigError naming the entry if wrong."""
-    raw = read_yaml(path)
-    try:
-        parsed = _SourcesFile.model_validate(raw)
-    except ValidationError as e:
-        raise ConfigError(_describe(e, path, {})) from e
-    seen: set[str] = set()
-    out = []
-    for i, entry in enumerate(parsed.sources):
-        where = f"{path}: sources[{i}]"
-        if entry.id in seen:
-            raise ConfigError(f"{where}.id: duplicate source id {entry.id!r}")
-        seen.add(entry.id)
-        out.append(_source(entry, where, gazetteer))
-    return tuple(out)
-
-
-def trial_source(url: str, kind: str, category: str, district: str | None,
-                 html: Mapping[str, Any] | None, gazetteer: Gazetteer) -> Source:
-    """A source given on the command line (`radar sources test --url`), checked exactly as
-    an entry of the sources file; ConfigError naming the option if wrong."""
-    given = None if html is None else {k: v for k, v in html.items() if v is not None}
-    raw = {"id": "try", "name": url, "kind": kind, "url": url, "category": category,
-           "district": district, "html": given}
-    try:
-        entry = _SourceEntry.model_validate(raw)
-    except ValidationError as e:
-        raise ConfigError(_describe(e, Path("command line"), {})) from e
-    return _source(entry, "command line", gazetteer)
-
-
-def _source(entry: _SourceEntry, where: str, gazetteer: Gazetteer) -> Source:
-    district = None
-    if entry.district:
-        district = gazetteer.resolve(entry.district)
-        if district is None:
-            raise ConfigError(
-                f"{where}.district: {entry.district!r} is not a Tianjin district or zone"
-            )
-    return Source(entry.id, entry.name, entry.kind, entry.url, entry.category, district,
-                  entry.interval, _html_selectors(entry, where), entry.empty_alert_after)
-
-
-def _html_selectors(entry: _SourceEntry, where: str) -> HtmlSelectors | None:
-    if entry.kind != "html":
-        if entry.html is not None:
-            raise ConfigError(f"{where}.html: selectors are for kind: html only")
-        return None
-    if entry.html is None:
-        raise ConfigError(f"{where}.html: kind html needs selectors, at least html: item: …")
-    selectors = HtmlSelectors(**entry.html.model_dump())
-    problem = check_selectors(selectors)
-    if problem:
-        raise ConfigError(f"{where}.html: {problem}")
-    return selectors
 
 
 def read_yaml(path: Path) -> Any:
@@ -283,7 +236,7 @@ def _set(tree: dict[str, Any], keys: tuple[str, ...], value: str) -> None:
     tree[keys[-1]] = value
 
 
-def _describe(error: ValidationError, path: Path, origin: Mapping[tuple[str, ...], str]) -> str:
+def describe(error: ValidationError, path: Path, origin: Mapping[tuple[str, ...], str]) -> str:
     lines = []
     for problem in error.errors():
         loc = tuple(str(p) for p in problem["loc"])

@@ -13,8 +13,11 @@
     └── MailError
         ├── TransientMailError        SMTP 4xx, connection lost: send again later
         │   └── MailServerUnreachable     cannot connect: the rest of the batch waits too
-        └── PermanentMailError        SMTP 5xx: do not retry this message
-            └── RecipientRejected         the server refused the recipient's address
+        ├── SenderRejected            the server refuses us (login, sender, relay): ops must
+        │                             act; sending stops for the round, nothing is failed
+        └── PermanentMailError        SMTP 5xx for this message: do not retry it
+            ├── RecipientRejected         the server refused the recipient's address
+            └── MessageRejected           the server refused this message's content
 
 `Transient` marks what is worth retrying; tasks retry only those.
 """
@@ -103,6 +106,16 @@ class MailServerUnreachable(TransientMailError):
 
 class PermanentMailError(MailError):
     """SMTP 5xx: record it, do not retry the message."""
+
+
+class SenderRejected(MailError):
+    """The server refuses to send for us: login refused, authentication required, our
+    sender address or domain refused, relaying denied, our host blocklisted. It is the
+    operator's to fix; no digest and no subscriber is to blame."""
+
+
+class MessageRejected(PermanentMailError):
+    """The server refused this message itself (at DATA), not the recipient nor us."""
 
 
 class RecipientRejected(PermanentMailError):

@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Connection, Engine
 
-from worker.config import Settings, load_sources
+from worker.config import Settings
 from worker.districts import Gazetteer
 from worker.mail import Sender
 from worker.models import Source
+from worker.sources_config import load_sources
 from worker.store import items as item_rows
 from worker.store.db import connect, migrate
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,8 +11,10 @@ from sqlalchemy.engine import Engine
 
 from worker.config import ServiceSettings, Settings
 from worker.redis_keys import BEAT_LOCK, QUEUE
+from worker.store import conditions as condition_rows
 from worker.store import digests as digest_rows
 from worker.store import sources as source_rows
+from worker.store.conditions import MAIL_REFUSED, Condition
 from worker.store.db import connect
 from worker.store.sources import SourceStatus
 
@@ -25,6 +27,7 @@ class Health:
     queue_length: int | None  # None: Redis not reachable
     beat_lock_ttl: int | None  # seconds; None: no beat holds the lock
     redis_error: str | None
+    conditions: list[Condition] = field(default_factory=list)
 
 
 def gather(settings: Settings, now: datetime) -> Health:
@@ -46,13 +49,14 @@ def read_health(engine: Engine, redis_client: Any, service: ServiceSettings, now
         sources = source_rows.statuses(conn)
         counts = digest_rows.state_counts(conn, now - timedelta(hours=24))
         stale = digest_rows.unsent_since(conn, stale_before)
+        found = condition_rows.active(conn)
     try:
         queue: int | None = int(redis_client.llen(QUEUE))
         ttl = int(redis_client.ttl(BEAT_LOCK))
         error = None
     except Exception as e:  # any Redis failure is something to report, not to crash on
         queue, ttl, error = None, -2, f"{type(e).__name__}: {e}"
-    return Health(sources, counts, stale, queue, ttl if ttl >= 0 else None, error)
+    return Health(sources, counts, stale, queue, ttl if ttl >= 0 else None, error, found)
 
 
 def problems(health: Health, service: ServiceSettings, beat_only: bool = False) -> list[str]:
@@ -64,6 +68,7 @@ def problems(health: Health, service: ServiceSettings, beat_only: bool = False) 
         out.append("no beat holds the scheduler lock: nothing is being scheduled")
     if beat_only:
         return out
+    out += [_describe(c) for c in health.conditions]
     out += [f"source {s.id} failed {s.failure_streak} times in a row: {s.last_error}"
             for s in health.sources
             if s.failure_streak >= service.failing_source_streak and s.gone_since is None]
@@ -94,3 +99,11 @@ def render(health: Health, found: list[str]) -> str:
     lines.append("status: " + ("OK" if not found else "UNHEALTHY"))
     lines += [f"  - {p}" for p in found]
     return "\n".join(lines)
+
+
+def _describe(condition: Condition) -> str:
+    since = f"{condition.since:%Y-%m-%d %H:%M} UTC"
+    if condition.name == MAIL_REFUSED:
+        return (f"mail: the SMTP server refuses to send for us since {since}: "
+                f"{condition.message}; every digest waits until this is fixed")
+    return f"{condition.name} since {since}: {condition.message}"

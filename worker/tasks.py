@@ -25,7 +25,7 @@ from celery.signals import worker_process_shutdown
 
 from worker import clock
 from worker.backoff import backoff_seconds
-from worker.config import Settings, load_settings, load_sources
+from worker.config import Settings, load_settings
 from worker.districts import Gazetteer
 from worker.mail import Sender
 from worker.models import Source
@@ -34,6 +34,7 @@ from worker.pipeline.deliver import due_digest_ids, send_digests
 from worker.ratelimit import DAY_FULL, SECOND_FULL, RateLimiter
 from worker.redis_keys import BEAT_LOCK, DISPATCH_LOCK, QUEUED_PREFIX
 from worker.runtime import Runtime, build_runtime
+from worker.sources_config import load_sources
 
 app = Celery("radar")
 
@@ -188,7 +189,8 @@ def send(digest_ids: list[int]) -> str:
             p.redis.delete(*(f"{QUEUED_PREFIX}{d}" for d in digest_ids))
     counts = Counter[str](outcomes.values())
     if left := len(digest_ids) - len(outcomes):
-        why = "mail server unreachable" if "unreachable" in counts else \
-            "rate limit for today reached"
+        why = ("mail server unreachable" if "unreachable" in counts else
+               "mail server refuses to send for us" if "refused" in counts else
+               "rate limit for today reached")
         counts[f"left pending: {why}"] = left
     return ", ".join(f"{n} {outcome}" for outcome, n in counts.items())

@@ -26,12 +26,15 @@ RETRY_MAX = timedelta(seconds=300)
 
 class InProcess:
     def __init__(self, database_url: str, smtp: SmtpServer, sources: list[Source],
-                 smtp_timeout: float = 1.0, fetch: FetchSettings | None = None) -> None:
+                 smtp_timeout: float = 1.0, fetch: FetchSettings | None = None,
+                 login: tuple[str, str] | None = None) -> None:
+        username, password = login or (None, None)
         settings = Settings(
             database_url=database_url,
             sources_file=Path("reliability-sources.yaml"),
             mail=MailSettings(backend="smtp", send_lease_minutes=1, smtp=SmtpSettings(
-                host=smtp.host, port=smtp.port, timeout_seconds=smtp_timeout)),
+                host=smtp.host, port=smtp.port, timeout_seconds=smtp_timeout,
+                username=username, password=password)),
             service=ServiceSettings(retry_base_seconds=30,
                                     retry_max_seconds=RETRY_MAX.total_seconds()),
             fetch=fetch or FetchSettings(timeout_seconds=1),

@@ -30,7 +30,7 @@ def test_secrets_are_never_printed_or_logged(tmp_path: Path, postgres_url: str,
         "subscribers:\n  - {email: a@example.com, frequency: instant}\n", encoding="utf-8")
     env = {**environment_without_settings(), "RADAR_CONFIG": str(tmp_path / "radar.yaml"),
            "DATABASE_URL": url.render_as_string(hide_password=False),
-           "MAIL_BACKEND": "smtp", "SMTP_HOST": smtp_server.host,
+           "MAIL_BACKEND": "smtp", "MAIL_TRIAL": "true", "SMTP_HOST": smtp_server.host,
            "SMTP_PORT": str(smtp_server.port), "SMTP_USERNAME": "radar",
            "SMTP_PASSWORD": SECRETS["SMTP_PASSWORD"],
            "RADAR_SECRET_KEY": SECRETS["RADAR_SECRET_KEY"],

@@ -35,9 +35,8 @@ def digest_send(ctx: Context, force: bool, email: str | None) -> None:
                 fail(f"no subscriber {email}")
     open_due_digests(rt, now, force=force, email=email)
     report = asyncio.run(send_pending(rt, now, email))
-    print_sent(report.count("sent"), report.count("deferred", "unreachable"),
-               report.count("failed"))
-    if report.count("deferred", "unreachable", "failed"):
+    print_sent(report)
+    if report.count("deferred", "unreachable", "refused", "failed"):
         sys.exit(1)
 
 

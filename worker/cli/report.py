@@ -10,6 +10,7 @@ from worker.models import CATEGORY_LABELS, Item
 
 if TYPE_CHECKING:
     from worker.pipeline.cycle import CycleReport
+    from worker.pipeline.deliver import SendReport
 
 
 def print_cycle(report: CycleReport) -> None:
@@ -21,13 +22,17 @@ def print_cycle(report: CycleReport) -> None:
         click.echo(f"  {poll.source_id}: {poll.error}")
     click.echo(f"New items:    {report.new_items}")
     click.echo(f"Matches:      {report.matches}")
-    sent = report.sent
-    print_sent(sent.count("sent"), sent.count("deferred", "unreachable"), sent.count("failed"))
+    print_sent(report.sent)
 
 
-def print_sent(sent: int, deferred: int, failed: int) -> None:
+def print_sent(report: SendReport) -> None:
+    sent, failed = report.count("sent"), report.count("failed")
+    deferred = report.count("deferred", "unreachable")
     extra = f" ({deferred} deferred to retry, {failed} failed)" if deferred or failed else ""
     click.echo(f"Digests sent: {sent}{extra}")
+    if report.count("refused"):
+        click.echo("The mail server refuses to send for us (see the log, `radar status`): "
+                   "every digest waits until the mail settings are fixed.")
 
 
 def describe_item(item: Item) -> str:

@@ -37,9 +37,9 @@ def sources() -> None:
 def sources_test(ctx: Context, /, source_id: str | None, url: str | None, kind: str,
                  category: str, district: str | None, **selectors: Any) -> None:
     """Fetch a source once and print the items it would give; nothing is stored."""
-    from worker.config import load_sources, trial_source
     from worker.districts import Gazetteer
     from worker.sources.collect import try_source
+    from worker.sources_config import load_sources, trial_source
 
     settings = ctx.settings()
     gazetteer = Gazetteer.tianjin()

@@ -22,6 +22,7 @@ from worker.mail import Sender
 from worker.mail.message import build_message
 from worker.mail.sessions import over_sessions
 from worker.pipeline.outcomes import (
+    STOPS_THE_ROUND,
     SendOutcome,
     batch_size,
     batches,
@@ -31,6 +32,7 @@ from worker.pipeline.outcomes import (
 )
 from worker.runtime import Runtime
 from worker.schedule import plan_digest
+from worker.store import conditions
 from worker.store import digests as digest_rows
 from worker.store import subscribers as subscriber_rows
 from worker.store.digests import DigestContents
@@ -80,11 +82,14 @@ async def send_pending(rt: Runtime, now: datetime, email: str | None = None) -> 
     async def send_batch(sender: Sender, batch: list[int]) -> bool:
         outcomes = await send_digests(rt, sender, batch, now)
         report.outcomes.update(outcomes)
-        return "unreachable" not in outcomes.values()  # else the rest would wait a timeout each
+        # else each of the rest would wait a timeout, or be refused in turn
+        return not set(STOPS_THE_ROUND) & set(outcomes.values())
 
     await over_sessions(rt.make_sender, batches(digest_ids, size), sessions, send_batch)
     if left := len(digest_ids) - len(report.outcomes):
-        log.warning("mail server unreachable: %d digest(s) left for the next round", left)
+        why = "refuses to send for us" if "refused" in report.outcomes.values() \
+            else "is unreachable"
+        log.warning("mail server %s: %d digest(s) left for the next round", why, left)
     return report
 
 
@@ -92,18 +97,21 @@ async def send_digests(rt: Runtime, sender: Sender, digest_ids: Sequence[int], n
                        permit: Permit | None = None) -> dict[int, SendOutcome]:
     """Claim and load a batch, then send each digest and mark it sent as soon as it is
     accepted. Failures are recorded on their digest, never raised. Digests the batch did
-    not reach (the server is unreachable, `permit` said no) are handed back and get no
-    outcome."""
+    not reach (the server is unreachable or refuses us, `permit` said no) are handed back
+    and get no outcome."""
     outcomes, ready = _claim(rt, digest_ids, now)
     try:
         for contents in ready:
             if permit is not None and not await permit():
                 break
             outcomes[contents.id] = outcome = await _send_claimed(rt, sender, contents, now)
-            if outcome == "unreachable":
+            if outcome in STOPS_THE_ROUND:
                 break
     finally:  # also when the permit or the database failed: the rest need not wait a lease
-        _hand_back(rt, [c.id for c in ready if c.id not in outcomes])
+        _hand_back(rt, [c.id for c in ready
+                        if c.id not in outcomes or outcomes[c.id] == "refused"])
+        if "sent" in outcomes.values():
+            _mail_works(rt)
     return outcomes
 
 
@@ -182,6 +190,9 @@ async def _record_sent(rt: Runtime, digest_id: int, delivery_ids: list[int], now
 def _record_failure(rt: Runtime, contents: DigestContents, error: MailError, now: datetime
                     ) -> SendOutcome:
     failure = on_failure(error, contents.attempts, rt.settings.service, now)
+    if failure.outcome == "refused":  # handed back untried with the rest of the batch
+        _mail_refused(rt, str(error), now)
+        return failure.outcome
     subscriber_id = contents.subscriber.id
     with rt.engine.begin() as conn:
         if failure.retry_at is not None:
@@ -195,3 +206,26 @@ def _record_failure(rt: Runtime, contents: DigestContents, error: MailError, now
             log.warning("subscriber %d suspended after repeated rejections", subscriber_id)
     log.error("digest %d failed: %s", contents.id, error)
     return failure.outcome
+
+
+def _mail_refused(rt: Runtime, reason: str, now: datetime) -> None:
+    """Raise the condition ops must fix; log it at error level the first time only."""
+    with rt.engine.begin() as conn:
+        new = conditions.raise_condition(conn, conditions.MAIL_REFUSED, reason, now)
+    if new:
+        log.error("the SMTP server refuses to send for us: %s. Sending is stopped: every "
+                  "digest waits (pending) and goes out once this is fixed; no subscriber "
+                  "is marked. (Not mailed to ops_email: mail is what fails.)", reason)
+    else:
+        log.warning("the SMTP server still refuses to send for us: %s", reason)
+
+
+def _mail_works(rt: Runtime) -> None:
+    try:
+        with rt.engine.begin() as conn:
+            cleared = conditions.clear(conn, conditions.MAIL_REFUSED)
+    except sa_exc.SQLAlchemyError as e:  # only a note; the sends are recorded already
+        log.warning("could not clear the mail condition: %s", e)
+        return
+    if cleared:
+        log.warning("the SMTP server accepts our mail again")

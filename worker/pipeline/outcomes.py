@@ -4,8 +4,12 @@
                      ├─► discard  nothing in it (its period stays open)
                      └─► send ─► sent
                                  failure ─► on_failure ─► deferred     back to pending, retry later
-                                                     ├─► unreachable  same, and the batch stops
-                                                     └─► failed       for good (+ hard bounce)
+                                                     ├─► unreachable  same, and the round stops
+                                                     ├─► refused      the server refuses us:
+                                                     │                handed back untried, the
+                                                     │                round stops, ops are told
+                                                     └─► failed       for good (+ hard bounce
+                                                                      if the address was refused)
 """
 
 from __future__ import annotations
@@ -21,13 +25,16 @@ from worker.errors import (
     MailError,
     MailServerUnreachable,
     RecipientRejected,
+    SenderRejected,
     TransientMailError,
 )
 from worker.store.digests import DigestContents
 
-# "unreachable": deferred because no SMTP session could be opened; the batch stops there.
-SendOutcome = Literal["sent", "deferred", "unreachable", "failed", "empty", "taken",
-                      "cancelled"]
+# "unreachable": deferred because no SMTP session could be opened; "refused": the server
+# refuses to send for us (login, sender, relay). Either stops the round there.
+SendOutcome = Literal["sent", "deferred", "unreachable", "refused", "failed", "empty",
+                      "taken", "cancelled"]
+STOPS_THE_ROUND: tuple[SendOutcome, ...] = ("unreachable", "refused")
 Triage = Literal["cancel", "discard", "send"]
 
 
@@ -43,14 +50,17 @@ class Failure:
     """What a failed send means for its digest and its subscriber."""
 
     outcome: SendOutcome
-    retry_at: datetime | None = None  # back to pending until then; None: failed for good
+    retry_at: datetime | None = None  # back to pending until then
     hard_bounce: bool = False  # counts towards suspending the subscriber
 
 
 def on_failure(error: MailError, attempts: int, service: ServiceSettings, now: datetime
                ) -> Failure:
-    """Transient errors are retried with backoff; a permanent one fails the digest, and
-    a rejected recipient also counts as a hard bounce."""
+    """Transient errors are retried with backoff; a refusal of us fails nothing (the
+    operator must act); a permanent one fails the digest, and a rejected recipient also
+    counts as a hard bounce."""
+    if isinstance(error, SenderRejected):
+        return Failure("refused")
     if isinstance(error, TransientMailError):
         outcome: SendOutcome = "unreachable" if isinstance(error, MailServerUnreachable) \
             else "deferred"

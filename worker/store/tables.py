@@ -133,3 +133,13 @@ deliveries = sa.Table(
     sa.Column("delivered_at", UTCDateTime),
     sa.UniqueConstraint("subscriber_id", "item_id"),
 )
+
+# Something wrong with the service as a whole that ops must fix (e.g. the SMTP server
+# refusing to send for us): raised once, shown by `radar status`, cleared when it works.
+conditions = sa.Table(
+    "conditions", metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("since", UTCDateTime, nullable=False),
+    sa.Column("last_seen_at", UTCDateTime, nullable=False),
+)
