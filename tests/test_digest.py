@@ -165,3 +165,14 @@ def test_both_bodies_survive_the_wire_and_headers_cannot_be_injected() -> None:
     for hostile in ("Evil\r\nBcc: victim@example.com", "Evil\n Bcc: x@example.com"):
         with pytest.raises(ValueError, match="line break"):
             build_message(rendered, replace(envelope, recipient_name=hostile), NOW)
+
+
+def test_other_districts_name_the_place_that_tagged_them() -> None:
+    """A story in 武清区's section that is also about a park in 宝坻区 says which park."""
+    gazetteer = Gazetteer.tianjin()
+    item = Item("projects", "g9", "https://tj.test/9.html", "武清区与京津中关村科技城合作共建",
+                "", NOW, "project",
+                gazetteer.tag("武清区与京津中关村科技城合作共建", ""), "f9", id=9)
+    digest = build([Entry(109, item, (), ("武清区",))])
+    [view] = digest.sections[0].groups[0].items
+    assert view.other_districts == ("宝坻区（京津中关村科技城）",)

@@ -203,3 +203,18 @@ def test_unseen_leaves_the_known_keys_alone() -> None:
     batch = [an_item(1), an_item(2), an_item(2)]
     assert unseen(batch, known) == [an_item(2)]
     assert known == KnownKeys({"http://t.test/1"}, set(), set())
+
+
+def test_tags_keep_their_evidence_and_old_rows_still_load(engine: Engine) -> None:
+    from worker.models import Evidence
+    from worker.store.tables import items as item_table
+
+    tag = DistrictTag("武清区", ("title",), (Evidence("天津京滨工业园", "park", "title"),))
+    seed(engine, 0)
+    with engine.begin() as conn:
+        [stored] = items.insert(conn, [replace(an_item(1), districts=(tag,))], T0)
+        assert [r.item for r in items.recent(conn, T0)] == [stored]
+        # rows stored before tags kept their evidence: [district, origins]
+        conn.execute(item_table.update().values(districts=[["武清区", ["title"]]]))
+        [old] = items.recent(conn, T0)
+    assert old.item.districts == (DistrictTag("武清区", ("title",)),)

@@ -95,3 +95,15 @@ def _short_forms(text: str, local_now: datetime) -> datetime | None:
     if found is not None:
         return local_now - timedelta(**{_UNITS[found["unit"]]: int(found["n"])})
     return None
+
+
+# A date somewhere in a list row: 2025-07-25, 2025年7月25日, 2025/7/25, 25-07-21 (two-digit
+# year), [07-25], 7月25日.
+_ANY_DATE = re.compile(
+    r"(?<!\d)(?:\d{4}\s*[年/.\-]\s*\d{1,2}\s*[月/.\-]\s*\d{1,2}|\d{2}-\d{2}-\d{2}"
+    r"|\d{1,2}月\d{1,2}日|\d{1,2}[-/]\d{1,2})(?!\d)")
+
+
+def has_date(text: str) -> bool:
+    """Whether the text shows a date in a form list pages print."""
+    return _ANY_DATE.search(text) is not None

@@ -47,6 +47,9 @@ class Source:
     interval_minutes: float = 15
     html: HtmlSelectors | None = None
     empty_alert_after: int = 3  # polls yielding no items before ops is told
+    # tianjin: a Tianjin site, whose town names mean Tianjin's towns; national: a portal
+    # covering all China, where a town name shared with places elsewhere needs 天津 nearby
+    scope: Literal["tianjin", "national"] = "tianjin"
 
 
 @dataclass(frozen=True)
@@ -58,11 +61,27 @@ class Validators:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """A place name that made a tag: `武清区 ← 京滨工业园 (park, title)`."""
+
+    name: str  # the place as the data names it
+    kind: str  # district, zone, town, park, landmark, …
+    origin: TagOrigin
+
+
+@dataclass(frozen=True)
 class DistrictTag:
     """A district (or 滨海新区 functional zone) an item is about, and why we think so."""
 
     district: str
     origins: tuple[TagOrigin, ...]
+    evidence: tuple[Evidence, ...] = ()
+
+    def explained(self) -> str:
+        """'武清区 (title+text) ← 京滨工业园 (park, title), 武清区 (district, text)'."""
+        names = ", ".join(f"{e.name} ({e.kind}, {e.origin})" for e in self.evidence)
+        said = f"{self.district} ({'+'.join(self.origins)})"
+        return f"{said} ← {names}" if names else said
 
 
 @dataclass(frozen=True)

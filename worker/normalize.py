@@ -38,8 +38,12 @@ def clean_text(text: str) -> str:
 
 
 def fold(text: str) -> str:
-    """Comparison form for keywords and dedupe: NFKC (all full-width forms), case-folded."""
-    return unicodedata.normalize("NFKC", clean_text(text)).casefold()
+    """Comparison form for keywords and dedupe: NFKC (all full-width forms), case-folded.
+
+    The same as NFKC over `clean_text`, in one normalization: NFKC already composes and
+    maps full-width letters and digits (half the cost of tagging an item went here)."""
+    text = _CONTROL.sub("", unicodedata.normalize("NFKC", text))
+    return _WS.sub(" ", text).strip().casefold()
 
 
 def html_to_text(fragment: str) -> str:

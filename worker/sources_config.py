@@ -39,6 +39,7 @@ class _SourceEntry(Frozen):
     interval: float = Field(15, gt=0, description="minutes between polls")
     html: _HtmlEntry | None = None
     empty_alert_after: int = Field(3, ge=1)
+    scope: Literal["tianjin", "national"] = "tianjin"
 
 
 class _SourcesFile(Frozen):
@@ -86,7 +87,8 @@ def _source(entry: _SourceEntry, where: str, gazetteer: Gazetteer) -> Source:
                 f"{where}.district: {entry.district!r} is not a Tianjin district or zone"
             )
     return Source(entry.id, entry.name, entry.kind, entry.url, entry.category, district,
-                  entry.interval, _html_selectors(entry, where), entry.empty_alert_after)
+                  entry.interval, _html_selectors(entry, where), entry.empty_alert_after,
+                  entry.scope)
 
 
 def _html_selectors(entry: _SourceEntry, where: str) -> HtmlSelectors | None:

@@ -41,20 +41,21 @@ MAX_TERMS = 100
 MAX_TERM_CHARS = 50
 
 
-def read_subscribers_file(path: Path, gazetteer: Gazetteer
+def read_subscribers_file(path: Path, gazetteer: Gazetteer, notes: list[str] | None = None
                           ) -> tuple[list[Subscriber], list[SubscriberError]]:
     """`read_subscribers` over a file; RadarError if it cannot be read."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
         raise RadarError(f"{path}: cannot read: {e}") from e
-    return read_subscribers(text, str(path), gazetteer)
+    return read_subscribers(text, str(path), gazetteer, notes)
 
 
 def read_subscribers(
-    text: str, filename: str, gazetteer: Gazetteer
+    text: str, filename: str, gazetteer: Gazetteer, notes: list[str] | None = None
 ) -> tuple[list[Subscriber], list[SubscriberError]]:
-    """Every valid row, and one SubscriberError per invalid one."""
+    """Every valid row, and one SubscriberError per invalid one; `notes` collects what was
+    read as something else (a park's name as its district)."""
     good: list[Subscriber] = []
     bad: list[SubscriberError] = []
     first_seen: dict[str, str] = {}
@@ -68,7 +69,7 @@ def read_subscribers(
             bad.append(SubscriberError(where, row))
             continue
         try:
-            subscriber = parse_row(row, where, gazetteer)
+            subscriber = parse_row(row, where, gazetteer, notes)
         except SubscriberError as e:
             bad.append(e)
             continue
@@ -82,7 +83,8 @@ def read_subscribers(
     return good, bad
 
 
-def parse_row(row: Mapping[str, Any], where: str, gazetteer: Gazetteer) -> Subscriber:
+def parse_row(row: Mapping[str, Any], where: str, gazetteer: Gazetteer,
+              notes: list[str] | None = None) -> Subscriber:
     """One subscriber record; SubscriberError naming the field and what was expected."""
     unknown = sorted(set(row) - set(FIELDS) - set(EXPORT_ONLY))
     if unknown:
@@ -93,7 +95,7 @@ def parse_row(row: Mapping[str, Any], where: str, gazetteer: Gazetteer) -> Subsc
     return Subscriber(
         email=_email(row.get("email"), where),
         name=_name(row.get("name"), where),
-        districts=_districts(row.get("districts"), where, gazetteer),
+        districts=_districts(row.get("districts"), where, gazetteer, notes),
         categories=tuple(dict.fromkeys(
             cast(Category, _one_of(c, _CATEGORY_NAMES, where, "categories"))
             for c in _terms(row, "categories")
@@ -144,16 +146,22 @@ def _checked_terms(row: Mapping[str, Any], field: str, where: str) -> tuple[str,
     return tuple(dict.fromkeys(terms))
 
 
-def _districts(value: Any, where: str, gazetteer: Gazetteer) -> tuple[str, ...]:
+def _districts(value: Any, where: str, gazetteer: Gazetteer, notes: list[str] | None
+               ) -> tuple[str, ...]:
     out = []
     for name in _terms({"d": value}, "d"):
-        district = gazetteer.resolve(name)
-        if district is None:
+        place = gazetteer.place(name)
+        if place is None:
             raise SubscriberError(
                 where, f"districts: unknown district {name!r} (expected one of Tianjin's "
-                       "16 districts, e.g. 武清区 or 武清, or a 滨海新区 zone such as 滨海高新区)"
+                       "16 districts, e.g. 武清区 or 武清, a 滨海新区 zone such as 滨海高新区, "
+                       "or a Tianjin town, park or zone, which stands for its district)"
             )
-        out.append(district)
+        area, own_name, kind = place
+        if notes is not None and kind not in ("district", "zone") and own_name != area:
+            notes.append(f"{where}: districts: {name} is a {kind} in {area}: subscribed to "
+                         f"{area}")
+        out.append(area)
     return tuple(dict.fromkeys(out))
 
 

@@ -37,10 +37,10 @@ def print_sent(report: SendReport) -> None:
 
 def describe_item(item: Item) -> str:
     """An item as `radar sources test` shows it: title, link, date, category, tags."""
-    tags = ", ".join(f"{t.district} ({'+'.join(t.origins)})" for t in item.districts)
     lines = [f"* {item.title}", f"  {item.url}",
              f"  {item.published:%Y-%m-%d %H:%M %Z} · {CATEGORY_LABELS[item.category]}"
-             f" · {tags or '未标注区'}"]
+             f"{'' if item.districts else ' · 未标注区'}"]
+    lines += [f"  {tag.explained()}" for tag in item.districts]
     policy = " · ".join(v for v in (item.issuer, item.doc_number, "、".join(item.doc_types)) if v)
     if policy:
         lines.append(f"  {policy}")

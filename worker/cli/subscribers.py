@@ -38,7 +38,10 @@ def import_file(rt: Runtime, file: Path, now: datetime) -> tuple[int, int, int]:
     from worker.store import subscribers as subscriber_rows
     from worker.subscribers_io import read_subscribers_file
 
-    good, bad = read_subscribers_file(file, rt.gazetteer)
+    notes: list[str] = []
+    good, bad = read_subscribers_file(file, rt.gazetteer, notes)
+    for note in notes[:SHOWN_REJECTIONS]:
+        click.echo(f"note: {note}", err=True)
     for error in bad[:SHOWN_REJECTIONS]:
         click.echo(f"rejected: {error}", err=True)
     if len(bad) > SHOWN_REJECTIONS:

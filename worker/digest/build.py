@@ -9,7 +9,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from worker.districts import Gazetteer
-from worker.models import CATEGORIES, CATEGORY_LABELS, Entry, Subscriber
+from worker.models import CATEGORIES, CATEGORY_LABELS, DistrictTag, Entry, Subscriber
 
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 FREQUENCY_LABELS = {"instant": "即时提醒", "daily": "日报", "weekly": "周报"}
@@ -151,7 +151,7 @@ def _item_view(
     if len(summary) > summary_chars:
         summary = summary[:summary_chars].rstrip() + "…"
     # Zones of the section's district are worth naming too ("滨海高新区" under 滨海新区).
-    others = tuple(n for n in item.district_names if n != district)
+    others = tuple(_named(t) for t in item.districts if t.district != district)
     return DigestItem(
         title=highlight(item.title, entry.keywords),
         url=item.url if item.url.startswith(("https://", "http://")) else "",
@@ -166,6 +166,12 @@ def _item_view(
         also_in=tuple(dict.fromkeys(source_names.get(s, s) for s in entry.also_in
                                     if s != item.source_id)),
     )
+
+
+def _named(tag: DistrictTag) -> str:
+    """'武清区（京滨工业园）' when a place below the district gave the tag."""
+    places = [e.name for e in tag.evidence if e.kind != "district" and e.name != tag.district]
+    return f"{tag.district}（{places[0]}）" if places else tag.district
 
 
 def highlight(text: str, terms: Sequence[str]) -> tuple[Fragment, ...]:

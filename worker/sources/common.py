@@ -30,7 +30,7 @@ def build_item(
         summary=summary,
         published=published,
         category=source.category,
-        districts=gazetteer.tag(title, summary, source.district),
+        districts=gazetteer.tag(title, summary, source.district, source.scope == "tianjin"),
         fingerprint=content_fingerprint(title, url),
         issuer=meta.issuer if meta else "",
         doc_number=meta.doc_number if meta else "",
@@ -45,7 +45,8 @@ def with_body(item: Item, source: Source, body: str, gazetteer: Gazetteer) -> It
     return replace(
         item,
         summary=summary,
-        districts=gazetteer.tag(item.title, summary, source.district),
+        districts=gazetteer.tag(item.title, summary, source.district,
+                                source.scope == "tianjin"),
         issuer=meta.issuer if meta else item.issuer,
         doc_number=meta.doc_number if meta else item.doc_number,
         doc_types=meta.doc_types if meta else item.doc_types,

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from worker.dedupe import KnownKeys
-from worker.models import DistrictTag, Item
+from worker.models import DistrictTag, Evidence, Item, TagOrigin
 from worker.store.db import insert_ignoring_conflicts
 from worker.store.tables import item_sources, items
 
@@ -64,7 +64,9 @@ def insert_many(conn: Connection, batch: Sequence[tuple[Item, bytes | None]], no
         "source_id": item.source_id, "guid": item.guid, "url": item.url,
         "fingerprint": item.fingerprint, "title": item.title, "summary": item.summary,
         "published_at": item.published, "category": item.category,
-        "districts": [[t.district, list(t.origins)] for t in item.districts],
+        "districts": [[t.district, list(t.origins),
+                       [[e.name, e.kind, e.origin] for e in t.evidence]]
+                      for t in item.districts],
         "first_seen_at": now, "issuer": item.issuer, "doc_number": item.doc_number,
         "doc_types": list(item.doc_types), "minhash": minhash,
     } for item, minhash in batch])
@@ -113,10 +115,17 @@ def from_row(row: Any) -> Item:
     return Item(
         source_id=row.source_id, guid=row.guid, url=row.url, title=row.title,
         summary=row.summary, published=row.published_at, category=row.category,
-        districts=tuple(DistrictTag(name, tuple(origins)) for name, origins in row.districts),
+        districts=tuple(_tag(*stored) for stored in row.districts),
         fingerprint=row.fingerprint, id=row.id, issuer=row.issuer,
         doc_number=row.doc_number, doc_types=tuple(row.doc_types or ()),
     )
+
+
+def _tag(district: str, origins: list[TagOrigin], evidence: list[list[str]] | None = None
+         ) -> DistrictTag:
+    """A stored tag; rows stored before tags kept their evidence have none."""
+    return DistrictTag(district, tuple(origins),
+                       tuple(Evidence(n, k, o) for n, k, o in evidence or ()))  # type: ignore[arg-type]
 
 
 def _chunks(values: Iterable[T]) -> Iterable[list[T]]:
