@@ -40,13 +40,15 @@ service:
   retry_base_seconds: 1
   retry_max_seconds: 2
 """, encoding="utf-8")
+        # backfill_days: the fixture feeds are from 2025 and these processes run on the real
+        # clock; the first poll must still alert (the backfill rule has its own test)
         (tmp / "sources.yaml").write_text(f"""sources:
   - {{id: projects, name: 项目, kind: rss, url: "{feeds.url('/feeds/projects.rss')}",
-      category: project, interval: 0.05}}
+      category: project, interval: 0.05, backfill_days: 100000}}
   - {{id: policies, name: 政策, kind: atom, url: "{feeds.url('/feeds/policies.atom')}",
-      category: policy, interval: 0.05}}
+      category: policy, interval: 0.05, backfill_days: 100000}}
   - {{id: baodi, name: 宝坻, kind: rss, url: "{feeds.url('/feeds/baodi-gbk.rss')}",
-      category: project, district: 宝坻, interval: 0.05}}
+      category: project, district: 宝坻, interval: 0.05, backfill_days: 100000}}
 """, encoding="utf-8")
         self.env = {**os.environ, "RADAR_CONFIG": str(tmp / "radar.yaml"),
                     "RADAR_SECRET_KEY": "service-test-secret", "PYTHONPATH": str(ROOT)}

@@ -12,6 +12,7 @@ Routes:
   /drip                a feed trickled out a few bytes every half second (slow drip)
   /huge                a 50 MB body, streamed until the client hangs up
   /alias/NAME          302 to /feeds/NAME
+  /waf/CODE            a web-application firewall's JavaScript cookie challenge, with CODE
 Every request is recorded (path, headers, status) for the tests to inspect.
 """
 
@@ -30,6 +31,11 @@ from typing import Any
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 LAST_MODIFIED = "Fri, 25 Jul 2025 04:00:00 GMT"
+# The shape of a 瑞数-style challenge: a script setting a cookie, then reloading the page.
+WAF_PAGE = (b"<!DOCTYPE html><html><head><meta charset='utf-8'><script>$_ts=window['$_ts'];"
+            b"if(!$_ts)$_ts={};$_ts.nsd=12345;$_ts.cd='qxxrrqWr';</script>"
+            b"<script src='/4QbVtADbnLVIc/c.FxJzG50F.dfe1675.js'></script></head>"
+            b"<body></body></html>")
 
 
 @dataclass
@@ -88,6 +94,9 @@ def _handler(state: FeedServer) -> type[BaseHTTPRequestHandler]:
                 return self._page(path)
             if path.startswith("/alias/"):
                 return self._send(302, headers={"Location": "/feeds/" + path[len("/alias/"):]})
+            if path.startswith("/waf/"):
+                return self._send(int(path.rsplit("/", 1)[1]), WAF_PAGE,
+                                  {"Content-Type": "text/html; charset=utf-8"})
             if path.startswith("/status/"):
                 code = int(path.rsplit("/", 1)[1])
                 extra = {"Retry-After": "7"} if code in (429, 503) else {}

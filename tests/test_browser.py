@@ -53,7 +53,8 @@ web: {{base_url: "{base}"}}
 """, encoding="utf-8")
     (tmp_path / "sources.yaml").write_text(
         f"sources:\n  - {{id: p, name: 天津招商项目, kind: rss, "
-        f"url: '{feed_server.url('/feeds/list.rss')}', category: project}}\n", encoding="utf-8")
+        f"url: '{feed_server.url('/feeds/list.rss')}', category: project, "
+        "backfill_days: 100000}\n", encoding="utf-8")  # 2025 stories, today's clock
     feed_server.overrides["/feeds/list.rss"] = (Path(__file__).parent / "fixtures" / "feeds"
                                                 / "projects.rss").read_bytes()
     env = {**os.environ, "RADAR_CONFIG": str(tmp_path / "radar.yaml"),

@@ -107,7 +107,6 @@ HTML = "sources:\n  - {id: h, name: H, kind: html, url: 'http://h.test/list', ca
 
 
 @pytest.mark.parametrize(("entry", "message"), [
-    (HTML + "}\n", "sources[0].html: kind html needs selectors"),
     (HTML + ", html: {item: 'div[['}}\n", "sources[0].html: bad selector 'div[['"),
     (HTML + ", html: {item: 'li', date: 'xpath://span[@'}}\n", "bad selector 'xpath://span[@'"),
     (HTML + ", html: {item: 'li', page_url: 'index.html'}}\n",  # no {page} or {index}
@@ -141,3 +140,10 @@ def test_source_district_short_form_resolves(tmp_path: Path) -> None:
                  "url: 'http://w.test/f', category: project, district: 武清, interval: 30}\n")
     [source] = load_sources(path, Gazetteer.tianjin())
     assert (source.district, source.interval_minutes) == ("武清区", 30)
+
+
+def test_an_html_source_without_selectors_is_detected(tmp_path: Path) -> None:
+    path = write(tmp_path, "sources.yaml", "sources:\n  - {id: h, name: H, kind: html, "
+                 "url: 'http://h.test/list', category: policy}\n")
+    [source] = load_sources(path, Gazetteer.tianjin())
+    assert source.html is not None and source.html.item is None

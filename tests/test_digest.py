@@ -176,3 +176,10 @@ def test_other_districts_name_the_place_that_tagged_them() -> None:
     digest = build([Entry(109, item, (), ("武清区",))])
     [view] = digest.sections[0].groups[0].items
     assert view.other_districts == ("宝坻区（京津中关村科技城）",)
+
+
+def test_an_undated_item_says_so_instead_of_a_made_up_date() -> None:
+    undated = entry(5, "关于做好重点项目申报工作的通知", "policy", ("武清区",), ("武清区",))
+    undated = replace(undated, item=replace(undated.item, dated=False))
+    [view] = build([undated]).sections[0].groups[0].items
+    assert view.published == "日期未注明"

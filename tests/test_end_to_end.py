@@ -63,7 +63,9 @@ web: {{base_url: "https://radar.test"}}
                ("broken", "rss", "/status/500", "project", None),
                ("slow", "rss", "/hang", "project", None)]
     (tmp_path / "sources.yaml").write_text("sources:\n" + "".join(
-        f"  - {{id: {i}, name: {i}, kind: {k}, url: '{feeds.url(p)}', category: {c}"
+        # backfill_days: the fixture feeds hold a January policy that li must get here
+        f"  - {{id: {i}, name: {i}, kind: {k}, url: '{feeds.url(p)}', category: {c}, "
+        "backfill_days: 365"
         + (f", district: {d}" if d else "") + "}\n"
         for i, k, p, c, d in sources), encoding="utf-8")
     (tmp_path / "subscribers.yaml").write_text(SUBSCRIBERS, encoding="utf-8")

@@ -42,8 +42,9 @@ def html_source(feeds: FeedServer, path: str, selectors: HtmlSelectors,
 
 
 def items_of(source: Source) -> list:  # type: ignore[type-arg]
-    return asyncio.run(try_source(source, FetchSettings(timeout_seconds=2),
-                                  Gazetteer.tianjin(), NOW))
+    _, found = asyncio.run(try_source(source, FetchSettings(timeout_seconds=2),
+                                      Gazetteer.tianjin(), NOW))
+    return found.items
 
 
 @pytest.mark.parametrize("prefix", ["/pages/", "/lying/"])  # /lying/ claims UTF-8 for GBK

@@ -42,7 +42,9 @@ def test_html_to_text(fragment: str, text: str) -> None:
 
 
 @pytest.mark.parametrize(("url", "base", "canonical"), [
-    ("HTTP://Example.ORG:80/a?utm_source=x&id=3#frag", "", "http://example.org/a?id=3"),
+    # the fragment stays: items of one page that differ only in it are different items
+    ("HTTP://Example.ORG:80/a?utm_source=x&id=3#frag", "", "http://example.org/a?id=3#frag"),
+    ("http://example.org/a#", "", "http://example.org/a"),
     ("/news/1.html", "http://tj.test/list/", "http://tj.test/news/1.html"),
     ("https://tj.test:8443", "", "https://tj.test:8443/"),
     ("javascript:alert(1)", "http://tj.test/", ""),

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -30,6 +31,10 @@ def health(streak: int = 0, stale: int = 0, ttl: int | None = 40,
      ["Redis unreachable: ConnectionError: refused"]),
     (health(streak=5, stale=1), True, []),  # the beat's healthcheck looks at the beat only
     (health(ttl=None), True, ["no beat holds the scheduler lock: nothing is being scheduled"]),
+    # `radar run --once` from cron: no beat ever ran here, so none is missing
+    (replace(health(ttl=None), beat_ever=False), False, []),
+    (replace(health(ttl=None), beat_ever=False), True,
+     ["no beat holds the scheduler lock: nothing is being scheduled"]),
 ])
 def test_problems(state: Health, beat_only: bool, found: list[str]) -> None:
     assert problems(state, ServiceSettings(), beat_only) == found

@@ -14,7 +14,9 @@ _CJK_DATE = re.compile(
     r"(?P<y>\d{4})\s*[年/.\-]\s*(?P<m>\d{1,2})\s*[月/.\-]\s*(?P<d>\d{1,2})\s*日?"
     r"(?:\s*(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?"
 )
-_MONTH_DAY = re.compile(r"^(?P<m>\d{1,2})[-/月](?P<d>\d{1,2})日?$")
+_MONTH_DAY = re.compile(r"^[\[【(（]?(?P<m>\d{1,2})[-/月](?P<d>\d{1,2})日?[\]】)）]?$")
+# 21-02-25: two-digit years, as some district sites print them (2000-2099)
+_SHORT_YEAR = re.compile(r"(?<!\d)(?P<y>\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?!\d)")
 _RELATIVE = re.compile(r"^(?P<n>\d+)\s*(?P<unit>分钟|小时|天)前$")
 _UNITS = {"分钟": "minutes", "小时": "hours", "天": "days"}
 
@@ -24,11 +26,11 @@ def parse_date(text: str | None, now: datetime, tz: ZoneInfo = SHANGHAI) -> date
     if not text or not text.strip():
         return None
     text = text.strip()
-    for parse in (_rfc822, _iso, _cjk):
+    for parse in (_rfc822, _iso, _cjk, _short_year):
         found = parse(text, tz)
         if found is not None:
             return found
-    return _short_forms(text, now.astimezone(tz))
+    return _short_forms(text.strip("[]【】()（） "), now.astimezone(tz))
 
 
 def from_struct(parsed: time.struct_time | None) -> datetime | None:
@@ -77,6 +79,16 @@ def _cjk(text: str, tz: ZoneInfo) -> datetime | None:
         return None
 
 
+def _short_year(text: str, tz: ZoneInfo) -> datetime | None:
+    found = _SHORT_YEAR.search(text)
+    if found is None:
+        return None
+    try:
+        return datetime(2000 + int(found["y"]), int(found["m"]), int(found["d"]), tzinfo=tz)
+    except ValueError:
+        return None
+
+
 def _short_forms(text: str, local_now: datetime) -> datetime | None:
     """'07-25' (this year, or last year if that would be in the future), '3小时前'."""
     found = _MONTH_DAY.match(text)
@@ -107,3 +119,21 @@ _ANY_DATE = re.compile(
 def has_date(text: str) -> bool:
     """Whether the text shows a date in a form list pages print."""
     return _ANY_DATE.search(text) is not None
+
+
+def find_date(text: str, now: datetime, tz: ZoneInfo = SHANGHAI) -> datetime | None:
+    """The first date a list row prints anywhere in its text, or None."""
+    for found in _ANY_DATE.finditer(text):
+        value = parse_date(found.group(), now, tz)
+        if value is not None:
+            return value
+    return None
+
+
+_EDGE_DATE = re.compile(rf"^\s*[\[【(（]?(?:{_ANY_DATE.pattern})[\]】)）]?\s*|"
+                        rf"\s*[\[【(（]?(?:{_ANY_DATE.pattern})[\]】)）]?\s*$")
+
+
+def strip_dates(title: str) -> str:
+    """A headline without the date a list prints before or after it in the same link."""
+    return _EDGE_DATE.sub("", title).strip()

@@ -52,3 +52,15 @@ def republished(candidates: Iterable[Item], known: KnownKeys) -> list[Item]:
         if (item.source_id, item.guid) not in known.guids
         and (item.url in known.urls or item.fingerprint in known.fingerprints)
     ]
+
+
+def merged(candidates: Iterable[Item], known: KnownKeys) -> list[Item]:
+    """Items new to their source by guid and URL but not stored, because an item with the
+    same story title is (the same title twice on one list, or a story stored before): these
+    are merges to report, not items seen again."""
+    candidates = list(candidates)
+    fresh = {id(i) for i in unseen(candidates, known)}
+    elsewhere = {id(i) for i in republished(candidates, known)}
+    return [i for i in candidates
+            if id(i) not in fresh and id(i) not in elsewhere
+            and (i.source_id, i.guid) not in known.guids and i.url not in known.urls]

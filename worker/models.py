@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Literal
 
 Category = Literal["project", "policy"]
@@ -20,13 +20,16 @@ TagOrigin = Literal["source", "title", "label", "text"]
 
 @dataclass(frozen=True)
 class HtmlSelectors:
-    """Where the items are on an HTML list page. CSS selectors; prefix `xpath:` for XPath."""
+    """Where the items are on an HTML list page. CSS selectors; prefix `xpath:` for XPath.
+    Without `item` the page's main list is detected; within a row, the headline is the
+    link with the longest title and the date is found in the row unless `date` says where."""
 
-    item: str  # each item's container
+    item: str | None  # each item's container; None: detect the list
     title: str = "a"  # inside the container
     link: str = "a"
-    link_attr: str = "href"
+    link_attr: str = "href"  # or onclick (jumpToDetail('…')): the address it names
     date: str | None = None
+    date_attr: str | None = None  # the date is this attribute of `date` (input@value)
     summary: str | None = None
     detail_body: str | None = None  # on the item's own page: its text becomes the summary
     next_page: str | None = None  # the link to the next list page
@@ -50,6 +53,7 @@ class Source:
     # tianjin: a Tianjin site, whose town names mean Tianjin's towns; national: a portal
     # covering all China, where a town name shared with places elsewhere needs 天津 nearby
     scope: Literal["tianjin", "national"] = "tianjin"
+    backfill_days: int = 14  # on its first poll, items older than this are stored, not sent
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,24 @@ class DistrictTag:
 
 
 @dataclass(frozen=True)
+class Facts:
+    """What an investor decides on, read from an item (worker/facts). Sums in yuan."""
+
+    amount: float | None = None  # the headline investment
+    amount_text: str = ""  # as printed: "42亿元", "3亿美元"
+    amount_kind: str = ""  # 总投资, 计划总投资, 协议投资额, 签约额, 引资, 到位资金, 投资
+    amount_qualifier: str = ""  # about | over | at_least | cap | "" (exact)
+    amounts: tuple[str, ...] = ()  # every investment sum as printed, headline first
+    project_count: int | None = None
+    stage: str | None = None  # 推介 洽谈 签约 落地 开工 封顶 竣工 投产
+    industries: tuple[str, ...] = ()
+    deadline: date | None = None  # policies: 申报截止
+    support_max: float | None = None  # policies: the largest money support named
+    support_rate: float | None = None  # policies: the largest subsidy rate, 0.3 = 30 %
+    policy_kind: str | None = None  # 申报 | 解读 | 原文
+
+
+@dataclass(frozen=True)
 class Item:
     """One normalized news item or policy. `id` is set once it is stored."""
 
@@ -101,6 +123,8 @@ class Item:
     issuer: str = ""  # policies: 发文机关
     doc_number: str = ""  # policies: 文号, e.g. 津政办发〔2025〕12号
     doc_types: tuple[str, ...] = ()  # policies: 通知, 实施方案, 若干措施, 解读 …
+    dated: bool = True  # False: the source printed no date; `published` is when we saw it
+    facts: Facts = field(default_factory=Facts)
 
     @property
     def district_names(self) -> tuple[str, ...]:

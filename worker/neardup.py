@@ -89,17 +89,24 @@ class NearDuplicates:
         for known in recent:
             self.add(known)
 
+    def get(self, item_id: int) -> Known:
+        return self._known[item_id]
+
     def add(self, known: Known) -> None:
         if known.id not in self._known:
             self._known[known.id] = known
             self._lsh.insert(known.id, known.minhash)
 
-    def match(self, item: Item, minhash: MinHash | None = None) -> int | None:
-        """The id of the most similar known item that is the same story, if any."""
+    def match(self, item: Item, minhash: MinHash | None = None,
+              other_sources_only: bool = False) -> int | None:
+        """The id of the most similar known item that is the same story, if any (with
+        `other_sources_only`, among items of other sources)."""
         minhash = minhash or signature(item.title)
         best: tuple[float, int] | None = None
         for candidate in self._lsh.query(minhash):
             known = self._known[candidate]
+            if other_sources_only and known.item.source_id == item.source_id:
+                continue
             score = float(known.minhash.jaccard(minhash))
             if score >= THRESHOLD and compatible(known.item, item) and (
                 best is None or score > best[0]

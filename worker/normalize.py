@@ -17,6 +17,9 @@ _BLOCK_TAG = re.compile(r"<\s*/?\s*(?:p|br|div|li|tr|h[1-6])\b[^>]*>", re.IGNORE
 _LABEL = re.compile(r"^\s*【([^】]{1,30})】\s*")
 _NOT_WORD = re.compile(r"[\W_]+")
 _TRACKING_PARAM = re.compile(r"^(utm_|spm$|from$|share)", re.IGNORECASE)
+# Fragments that name a place on the page, not an item: dropped (#top, WeChat's #rd).
+_PAGE_PLACES = frozenset({"", "top", "main", "content", "comments", "comment", "respond",
+                          "rd", "wechat_redirect", "page", "body"})
 
 # A title this short ("通知") says too little to merge two items on it alone.
 MIN_TITLE_KEY_FOR_DEDUPE = 8
@@ -74,7 +77,10 @@ def content_fingerprint(title: str, url: str) -> str:
 
 
 def canonical_url(url: str, base: str = "") -> str:
-    """http(s) URL without fragment or tracking parameters; '' for anything else."""
+    """http(s) URL without tracking parameters; '' for anything else. A fragment naming an
+    item stays: a list whose items differ only in it ("list.html#item3") has different
+    items, and the same story under two addresses still merges by its title fingerprint;
+    one naming a place on the page (#top) goes."""
     parts = urlsplit(urljoin(base, url.strip()) if base else url.strip())
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return ""
@@ -85,4 +91,5 @@ def canonical_url(url: str, base: str = "") -> str:
         [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
          if not _TRACKING_PARAM.match(k)]
     )
-    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", query, ""))
+    fragment = "" if parts.fragment.lower() in _PAGE_PLACES else parts.fragment
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", query, fragment))

@@ -17,11 +17,12 @@ from worker.selectors import check_selectors
 
 
 class _HtmlEntry(Frozen):
-    item: str = Field(min_length=1)
+    item: str | None = Field(None, min_length=1)  # none: the list is detected
     title: str = "a"
     link: str = "a"
     link_attr: str = "href"
     date: str | None = None
+    date_attr: str | None = None
     summary: str | None = None
     detail_body: str | None = None
     next_page: str | None = None
@@ -40,6 +41,7 @@ class _SourceEntry(Frozen):
     html: _HtmlEntry | None = None
     empty_alert_after: int = Field(3, ge=1)
     scope: Literal["tianjin", "national"] = "tianjin"
+    backfill_days: int = Field(14, ge=0)  # on the first poll, older items are not sent
 
 
 class _SourcesFile(Frozen):
@@ -71,11 +73,16 @@ def trial_source(url: str, kind: str, category: str, district: str | None,
     given = None if html is None else {k: v for k, v in html.items() if v is not None}
     raw = {"id": "try", "name": url, "kind": kind, "url": url, "category": category,
            "district": district, "html": given}
+    return source_from_mapping(raw, "command line", gazetteer)
+
+
+def source_from_mapping(raw: Mapping[str, Any], where: str, gazetteer: Gazetteer) -> Source:
+    """One sources.yaml entry given as a mapping (a catalogue entry, the command line)."""
     try:
         entry = _SourceEntry.model_validate(raw)
     except ValidationError as e:
-        raise ConfigError(describe(e, Path("command line"), {})) from e
-    return _source(entry, "command line", gazetteer)
+        raise ConfigError(describe(e, Path(where), {})) from e
+    return _source(entry, where, gazetteer)
 
 
 def _source(entry: _SourceEntry, where: str, gazetteer: Gazetteer) -> Source:
@@ -88,7 +95,7 @@ def _source(entry: _SourceEntry, where: str, gazetteer: Gazetteer) -> Source:
             )
     return Source(entry.id, entry.name, entry.kind, entry.url, entry.category, district,
                   entry.interval, _html_selectors(entry, where), entry.empty_alert_after,
-                  entry.scope)
+                  entry.scope, entry.backfill_days)
 
 
 def _html_selectors(entry: _SourceEntry, where: str) -> HtmlSelectors | None:
@@ -97,7 +104,7 @@ def _html_selectors(entry: _SourceEntry, where: str) -> HtmlSelectors | None:
             raise ConfigError(f"{where}.html: selectors are for kind: html only")
         return None
     if entry.html is None:
-        raise ConfigError(f"{where}.html: kind html needs selectors, at least html: item: …")
+        return HtmlSelectors(item=None)  # the page's main list is detected
     selectors = HtmlSelectors(**entry.html.model_dump())
     problem = check_selectors(selectors)
     if problem:

@@ -10,7 +10,7 @@ import redis
 from sqlalchemy.engine import Engine
 
 from worker.config import ServiceSettings, Settings
-from worker.redis_keys import BEAT_LOCK, QUEUE
+from worker.redis_keys import BEAT_LOCK, BEAT_SCHEDULE, QUEUE
 from worker.store import conditions as condition_rows
 from worker.store import digests as digest_rows
 from worker.store import sources as source_rows
@@ -28,6 +28,7 @@ class Health:
     beat_lock_ttl: int | None  # seconds; None: no beat holds the lock
     redis_error: str | None
     conditions: list[Condition] = field(default_factory=list)
+    beat_ever: bool = True  # a beat's schedule is in Redis: the service runs, not cron
 
 
 def gather(settings: Settings, now: datetime) -> Health:
@@ -53,10 +54,12 @@ def read_health(engine: Engine, redis_client: Any, service: ServiceSettings, now
     try:
         queue: int | None = int(redis_client.llen(QUEUE))
         ttl = int(redis_client.ttl(BEAT_LOCK))
+        beat_ever = bool(redis_client.exists(BEAT_SCHEDULE))
         error = None
     except Exception as e:  # any Redis failure is something to report, not to crash on
-        queue, ttl, error = None, -2, f"{type(e).__name__}: {e}"
-    return Health(sources, counts, stale, queue, ttl if ttl >= 0 else None, error, found)
+        queue, ttl, error, beat_ever = None, -2, f"{type(e).__name__}: {e}", True
+    return Health(sources, counts, stale, queue, ttl if ttl >= 0 else None, error, found,
+                  beat_ever)
 
 
 def problems(health: Health, service: ServiceSettings, beat_only: bool = False) -> list[str]:
@@ -64,7 +67,8 @@ def problems(health: Health, service: ServiceSettings, beat_only: bool = False) 
     out = []
     if health.redis_error:
         out.append(f"Redis unreachable: {health.redis_error}")
-    elif health.beat_lock_ttl is None:
+    elif health.beat_lock_ttl is None and (beat_only or health.beat_ever):
+        # With no beat ever here, `radar run` is scheduled by cron: nothing is missing.
         out.append("no beat holds the scheduler lock: nothing is being scheduled")
     if beat_only:
         return out
@@ -95,6 +99,8 @@ def render(health: Health, found: list[str]) -> str:
     lines.append(f"digests (24 h): {counts or 'none'}")
     lines.append(f"queue length: {'?' if health.queue_length is None else health.queue_length}")
     beat = "none" if health.beat_lock_ttl is None else f"held (expires in {health.beat_lock_ttl}s)"
+    if health.beat_lock_ttl is None and not health.beat_ever:
+        beat = "none ever ran here (radar run from cron?)"
     lines.append(f"beat lock: {beat}")
     lines.append("status: " + ("OK" if not found else "UNHEALTHY"))
     lines += [f"  - {p}" for p in found]

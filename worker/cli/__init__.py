@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import click
-import sqlalchemy.exc as sa_exc
 
 from worker import clock
 from worker.cli import mail, service, sources, subscribers
@@ -60,7 +59,12 @@ def main() -> None:
     except RadarError as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(1)
-    except sa_exc.OperationalError as e:
+    except Exception as e:
+        # Looked up only now: most commands start without the database layer loaded.
+        from sqlalchemy.exc import OperationalError
+
+        if not isinstance(e, OperationalError):
+            raise
         click.echo(f"error: cannot use the database: {e.orig}", err=True)
         sys.exit(1)
 

@@ -6,11 +6,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from worker.models import CATEGORY_LABELS, Item
+from worker.models import CATEGORY_LABELS, Item, Source
 
 if TYPE_CHECKING:
     from worker.pipeline.cycle import CycleReport
     from worker.pipeline.deliver import SendReport
+    from worker.sources.collect import Collected
 
 
 def print_cycle(report: CycleReport) -> None:
@@ -37,8 +38,9 @@ def print_sent(report: SendReport) -> None:
 
 def describe_item(item: Item) -> str:
     """An item as `radar sources test` shows it: title, link, date, category, tags."""
+    when = f"{item.published:%Y-%m-%d %H:%M %Z}" if item.dated else "日期未注明"
     lines = [f"* {item.title}", f"  {item.url}",
-             f"  {item.published:%Y-%m-%d %H:%M %Z} · {CATEGORY_LABELS[item.category]}"
+             f"  {when} · {CATEGORY_LABELS[item.category]}"
              f"{'' if item.districts else ' · 未标注区'}"]
     lines += [f"  {tag.explained()}" for tag in item.districts]
     policy = " · ".join(v for v in (item.issuer, item.doc_number, "、".join(item.doc_types)) if v)
@@ -46,4 +48,19 @@ def describe_item(item: Item) -> str:
         lines.append(f"  {policy}")
     if item.summary:
         lines.append(f"  {item.summary[:80]}")
+    return "\n".join(lines)
+
+
+def describe_found(source: Source, found: Collected) -> str:
+    """What `sources test` found besides the items: the detected list, skipped rows."""
+    lines = [f"{len(found.items)} item(s) from {source.url}"
+             f"{'' if source.kind == 'html' else f' ({source.kind} feed)'}"]
+    undated = sum(1 for i in found.items if not i.dated)
+    if undated:
+        lines.append(f"{undated} item(s) without a date on the page (shown as 日期未注明)")
+    if found.detected is not None:
+        d = found.detected
+        lines.append(f"detected list: {d.records} rows, {d.dated:.0%} dated; pin it in "
+                     f"sources.yaml with  html: {{item: '{d.item_selector}'}}")
+    lines += [f"skipped {why}" for why in found.skipped]
     return "\n".join(lines)

@@ -14,6 +14,7 @@ from worker.models import CATEGORIES, CATEGORY_LABELS, DistrictTag, Entry, Subsc
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 FREQUENCY_LABELS = {"instant": "即时提醒", "daily": "日报", "weekly": "周报"}
 CITYWIDE = "天津市"
+UNDATED = "日期未注明"  # the source printed no date: never show when we happened to see it
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,8 @@ def _item_view(
     return DigestItem(
         title=highlight(item.title, entry.keywords),
         url=item.url if item.url.startswith(("https://", "http://")) else "",
-        published=item.published.astimezone(tz).strftime("%Y-%m-%d"),
+        published=item.published.astimezone(tz).strftime("%Y-%m-%d") if item.dated
+        else UNDATED,
         source=source_names.get(item.source_id, item.source_id),
         summary=highlight(summary, entry.keywords),
         keywords=entry.keywords,

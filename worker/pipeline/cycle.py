@@ -25,11 +25,11 @@ class CycleReport:
 
 async def run_cycle(rt: Runtime, now: datetime, force_send: bool = False) -> CycleReport:
     """Poll, store, match, then send instant alerts and whatever digests are due."""
-    polls, new_items = await poll_sources(rt, now)
-    matches = match_items(rt, new_items, now)
+    polls, news = await poll_sources(rt, now)  # new items, but a new source's backlog
+    matches = match_items(rt, news, now)
     open_due_digests(rt, now, force=force_send)
     sent = await send_pending(rt, now)
-    return CycleReport(tuple(polls), len(new_items), matches, sent)
+    return CycleReport(tuple(polls), sum(p.new_items for p in polls), matches, sent)
 
 
 async def poll_and_match(rt: Runtime, source_id: str, now: datetime) -> PollReport:

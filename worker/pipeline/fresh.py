@@ -1,13 +1,16 @@
 """Which fetched items are stored as new, and which are recorded as copies of a story
 already known: decided in memory by `plan_new` (pure), applied by `store_new`.
 
-A copy is an item whose title is a near-duplicate of a recent stored item, or of an
-earlier item of the same batch, or an exact copy (same URL or story) of an item another
-source gave; it is listed under the item it repeats ("另见"), not stored again.
+A copy is an item of one source whose title is a near-duplicate of a recent item another
+source gave, or an exact copy (same URL or story) of one: it is listed under the item it
+repeats ("另见"), not stored again. Items of the same source are never merged by
+likeness: two different titles on one list page are two items ("…人民政府办公室2019年…
+年度报告" is not "…2019年…年度报告"). Every merge is logged with both titles.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -20,15 +23,16 @@ from worker.neardup import Known, NearDuplicates, signature, to_bytes
 from worker.runtime import RecentTitles
 from worker.store import items as item_rows
 
+log = logging.getLogger("radar.pipeline")
+
 
 @dataclass(frozen=True)
 class Copy:
-    """An item that repeats a stored item (`of_stored`, its id) or a new one of the same
-    batch (`of_new`, its position in `NewItems.new`)."""
+    """An item that repeats the stored item `of_stored` (its id; its title `original`)."""
 
     item: Item
-    of_stored: int | None = None
-    of_new: int | None = None
+    of_stored: int
+    original: str
 
 
 @dataclass(frozen=True)
@@ -38,23 +42,16 @@ class NewItems:
 
 
 def plan_new(fresh: Sequence[Item], recent: NearDuplicates) -> NewItems:
-    """Near-duplicates of recent items, then of earlier items of this batch, become copies;
-    the rest are new."""
+    """Near-duplicates of recent items of other sources become copies; the rest are new."""
     new: list[tuple[Item, MinHash]] = []
-    batch = NearDuplicates()  # keyed by position in `new`
     copies: list[Copy] = []
     for item in fresh:
         minhash = signature(item.title)
-        original = recent.match(item, minhash)
-        if original is not None:
-            copies.append(Copy(item, of_stored=original))
-            continue
-        twin = batch.match(item, minhash)
-        if twin is not None:
-            copies.append(Copy(item, of_new=twin))
-            continue
-        batch.add(Known(len(new), item, minhash))
-        new.append((item, minhash))
+        original = recent.match(item, minhash, other_sources_only=True)
+        if original is None:
+            new.append((item, minhash))
+        else:
+            copies.append(Copy(item, original, recent.get(original).item.title))
     return NewItems(tuple(new), tuple(copies))
 
 
@@ -67,6 +64,8 @@ def store_new(conn: Connection, recent: RecentTitles, fresh: Sequence[Item],
         original = item_rows.original_of(conn, exact)
         if original is not None and original[1] != exact.source_id:
             item_rows.add_alias(conn, original[0], exact, now)
+            log.info("source %s: %r (%s) is item %d of source %s: listed under it",
+                     exact.source_id, exact.title, exact.url, original[0], original[1])
     if not fresh:
         return []
     plan = plan_new(fresh, recent.index(conn, now))
@@ -78,7 +77,7 @@ def store_new(conn: Connection, recent: RecentTitles, fresh: Sequence[Item],
             recent.add(Known(ids[item.url], new, minhash))
             stored.append(new)
     for copy in plan.copies:
-        target = copy.of_stored if copy.of_new is None else ids.get(plan.new[copy.of_new][0].url)
-        if target is not None:
-            item_rows.add_alias(conn, target, copy.item, now)
+        item_rows.add_alias(conn, copy.of_stored, copy.item, now)
+        log.info("source %s: %r is the same story as item %d %r: listed under it",
+                 copy.item.source_id, copy.item.title, copy.of_stored, copy.original)
     return stored

@@ -11,9 +11,9 @@ import asyncio
 import hashlib
 import logging
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from worker.dedupe import KnownKeys, republished, unseen
+from worker.dedupe import KnownKeys, merged, republished, unseen
 from worker.errors import SourceError, SourceGoneError, is_transient
 from worker.mail.message import empty_source_alert, gone_source_alert
 from worker.models import Item, Source, Validators
@@ -92,11 +92,14 @@ async def fetch_new(rt: Runtime, fetcher: Fetcher, source: Source, state: PollSt
     body_hash = hashlib.sha256(result.body).hexdigest() if result.body is not None else None
     # 304, or the same bytes from a server without validators: nothing to re-parse.
     unchanged = result.body is None or body_hash == state.content_hash
-    parsed = [] if unchanged else await collect(fetcher, source, result, rt.gazetteer, now,
-                                                parsers)
+    parsed = [] if unchanged else (await collect(fetcher, source, result, rt.gazetteer, now,
+                                                 parsers)).items
     with rt.engine.connect() as conn:
         known = item_rows.known(conn, KnownKeys.wanted_for(parsed))
     fresh = await fill_details(fetcher, source, unseen(parsed, known), rt.gazetteer)
+    for item in merged(parsed, known):
+        log.info("source %s: %r (%s) has the story title of an item listed before it or "
+                 "stored: merged with it", source.id, item.title, item.url)
     return Fetched(result.validators, body_hash, unchanged, parsed, fresh,
                    republished(parsed, known))
 
@@ -114,12 +117,24 @@ async def _store(rt: Runtime, source: Source, state: PollState, fetched: Fetched
         raise
     log.info("source %s: %d entries, %d new%s", source.id, len(fetched.parsed), len(stored),
              " (unchanged)" if fetched.unchanged else "")
+    news = _without_backfill(source, stored, now) if state.first_poll else stored
     if empty == source.empty_alert_after:
         log.error("source %s (%s): no items in %d polls in a row; its selectors may no "
                   "longer match the page", source.id, source.url, empty)
         await alert_ops(rt, f"source {source.id}",
                         *empty_source_alert(source.id, source.url, empty), now)
-    return PollReport(source.id, len(stored), fetched.unchanged), stored
+    return PollReport(source.id, len(stored), fetched.unchanged), news
+
+
+def _without_backfill(source: Source, stored: list[Item], now: datetime) -> list[Item]:
+    """A new source's first poll: what is older than `backfill_days` is stored (and
+    searchable, and a near-duplicate original) but sent to nobody."""
+    horizon = now - timedelta(days=source.backfill_days)
+    recent = [i for i in stored if i.published >= horizon]
+    if len(recent) < len(stored):
+        log.info("source %s: first poll: %d item(s) older than %d days stored without "
+                 "alerts", source.id, len(stored) - len(recent), source.backfill_days)
+    return recent
 
 
 def empty_streak(source: Source, streak: int, unchanged: bool, parsed: int) -> int:

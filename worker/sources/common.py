@@ -13,7 +13,7 @@ from worker.policy import policy_meta
 
 def build_item(
     source: Source, *, title: str, link: str, base_url: str, summary_html: str,
-    published: datetime, guid: str | None, gazetteer: Gazetteer,
+    published: datetime, guid: str | None, gazetteer: Gazetteer, dated: bool = True,
 ) -> Item | None:
     """None when there is nothing to show or nothing to link to."""
     title = html_to_text(title)
@@ -35,6 +35,7 @@ def build_item(
         issuer=meta.issuer if meta else "",
         doc_number=meta.doc_number if meta else "",
         doc_types=meta.doc_types if meta else (),
+        dated=dated,
     )
 
 

@@ -50,6 +50,13 @@ def parse_feed(
     return items
 
 
+def looks_like_feed(body: bytes) -> bool:
+    """RSS, Atom or RDF by its first kilobytes (for `radar sources test --url` alone)."""
+    head = body[:2048].lower()
+    return not _looks_like_html(body) and any(
+        tag in head for tag in (b"<rss", b"<feed", b"<rdf:rdf", b"<channel"))
+
+
 def _looks_like_html(body: bytes) -> bool:
     head = body[:1024].lstrip().lower()
     return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head
@@ -71,13 +78,12 @@ def _item(
     published = (
         parse_date(dict.get(entry, "published") or dict.get(entry, "updated"), now)
         or from_struct(dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed"))
-        or now
     )
     guid = entry.get("id")
     return build_item(
         source, title=entry.get("title", ""), link=entry.get("link", ""), base_url=base_url,
-        summary_html=_summary_html(entry), published=published,
-        guid=str(guid) if guid else None, gazetteer=gazetteer,
+        summary_html=_summary_html(entry), published=published or now,
+        guid=str(guid) if guid else None, gazetteer=gazetteer, dated=published is not None,
     )
 
 

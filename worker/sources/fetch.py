@@ -99,11 +99,16 @@ class Fetcher:
                    source_id: str) -> FetchResult:
         request = client.build_request("GET", url, headers=conditional_headers(validators))
         response = await client.send(request, stream=True)
+        body: bytes | None
         try:
-            _raise_for_status(source_id, url, response)
-            body = None if response.status_code == 304 else await self._read_capped(
-                source_id, url, response
-            )
+            if response.status_code in (403, 412, 200):  # a firewall answers these too
+                body = await self._read_capped(source_id, url, response)
+                _refuse_firewall(source_id, url, response.status_code, body)
+                _raise_for_status(source_id, url, response)
+            else:
+                _raise_for_status(source_id, url, response)
+                body = None if response.status_code == 304 else await self._read_capped(
+                    source_id, url, response)
         finally:
             await response.aclose()
         return FetchResult(
@@ -137,6 +142,25 @@ def conditional_headers(validators: Validators) -> dict[str, str]:
     if validators.last_modified:
         out["If-Modified-Since"] = validators.last_modified
     return out
+
+
+# What web-application firewalls and JavaScript cookie challenges put in the page they
+# answer robots with (瑞数 "$_ts", 知道创宇/创宇云防御, 安全狗, 云锁, jsl clearance, …).
+_FIREWALL_MARKS = (b"$_ts", b"__jsl_clearance", b"yunsuo_session", b"safedog", b"jiasule",
+                   "创宇云防御".encode(), "创宇盾".encode(), "安全狗".encode(),
+                   "云防护".encode(), "您的访问被拦截".encode(), "访问被阻断".encode(),
+                   b"Please enable JavaScript and cookies", b"cf-browser-verification")
+
+
+def _refuse_firewall(source_id: str, url: str, status: int, body: bytes) -> None:
+    """A firewall's page is not the list: say so, instead of "no items" or a parse error."""
+    head = body[:20000]
+    refusal = status in (403, 412) or (len(body) < 20000 and b"<a " not in body.lower())
+    if refusal and any(mark in head for mark in _FIREWALL_MARKS):
+        raise PermanentFetchError(
+                source_id, url, f"blocked by the site's firewall (HTTP {status}: a JavaScript "
+                "cookie challenge or WAF page, not the list). Robots are refused; ask the "
+                "site for a feed or to allow district-radar's User-Agent, or poll less often")
 
 
 def _raise_for_status(source_id: str, url: str, response: httpx.Response) -> None:

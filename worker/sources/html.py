@@ -1,12 +1,16 @@
-"""HTML list pages → the same Items as feeds, with per-source selectors (pure).
+"""HTML list pages → the same Items as feeds (pure).
 
-Selectors are CSS (lxml + cssselect); a selector starting with `xpath:` is XPath.
+With selectors (CSS; `xpath:` for XPath) from sources.yaml, or without: then the page's
+main list is detected (`detect.py`). Each row gives its headline link, title, URL and
+date (`rows.py`); a row without a date is marked undated, never given a made-up one; a row
+that gives no item (no title, no link) is reported with its reason, never dropped
+silently.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
@@ -15,43 +19,56 @@ import lxml.html
 from cssselect import SelectorError
 from lxml import etree
 
-from worker.dates import parse_date
 from worker.districts import Gazetteer
 from worker.errors import ParseError
 from worker.models import HtmlSelectors, Item, Source
-from worker.normalize import canonical_url, clean_text
+from worker.normalize import canonical_url
 from worker.selectors import XPATH_PREFIX
+from worker.sources import rows
 from worker.sources.common import build_item
+from worker.sources.detect import Detected, detect_list
+from worker.sources.pagers import script_pager_url
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+DETECT = HtmlSelectors(item=None)  # kind: html without selectors
 
 
 @dataclass(frozen=True)
 class ListPage:
     items: list[Item]
     next_url: str | None
+    skipped: list[str] = field(default_factory=list)  # rows that gave no item, and why
+    detected: Detected | None = None  # the list found without an item selector
 
 
 def parse_list_page(source: Source, text: str, page_url: str, gazetteer: Gazetteer,
                     now: datetime, page: int = 1) -> ListPage:
-    """The items of one list page and the URL of the next one (if any)."""
-    selectors = _selectors(source)
+    """The items of one list page, the URL of the next one (if any), what was skipped."""
+    selectors = source.html or DETECT
     root = _document(source, text, page_url)
-    items = []
-    for container in select(root, selectors.item, source):
+    detected = None
+    if selectors.item is None:
+        detected = detect_list(root)
+        containers = select(root, detected.item_selector, source) if detected else []
+    else:
+        containers = select(root, selectors.item, source)
+    items, skipped = [], []
+    for number, container in enumerate(containers, 1):
         item = _item(source, selectors, container, page_url, gazetteer, now)
-        if item is not None:
+        if isinstance(item, str):
+            skipped.append(f"row {number}: {item}")
+        else:
             items.append(item)
-    return ListPage(items, _next_url(source, selectors, root, page_url, page))
+    next_url = _next_url(source, selectors, root, text, page_url, page)
+    return ListPage(items, next_url, skipped, detected)
 
 
 def detail_text(source: Source, text: str, page_url: str) -> str:
     """The body text of an item's own page (the `detail_body` selector), '' if absent."""
-    selectors = _selectors(source)
-    if not selectors.detail_body:
+    if source.html is None or not source.html.detail_body:
         return ""
     root = _document(source, text, page_url)
-    return " ".join(_text(node) for node in select(root, selectors.detail_body, source))
+    return " ".join(rows.text(node) for node in select(root, source.html.detail_body, source))
 
 
 def select(node: Any, selector: str, source: Source) -> list[Any]:
@@ -65,12 +82,6 @@ def select(node: Any, selector: str, source: Source) -> list[Any]:
         raise ParseError(source.id, source.url, f"bad selector {selector!r}: {e}") from e
 
 
-def _selectors(source: Source) -> HtmlSelectors:
-    if source.html is None:
-        raise ParseError(source.id, source.url, "an html source needs selectors (html: item: …)")
-    return source.html
-
-
 def _document(source: Source, text: str, page_url: str) -> Any:
     try:
         root = lxml.html.fromstring(_XML_DECLARATION.sub("", text) or "<html></html>",
@@ -82,26 +93,32 @@ def _document(source: Source, text: str, page_url: str) -> Any:
     return root
 
 
-def _item(source: Source, selectors: HtmlSelectors, container: Any, page_url: str,
-          gazetteer: Gazetteer, now: datetime) -> Item | None:
-    links = select(container, selectors.link, source)
-    titles = select(container, selectors.title, source)
-    if not links or not titles:
-        return None
-    link = links[0].get(selectors.link_attr) or ""
-    # Long titles are often cut in the list ("…"); the title attribute keeps them whole.
-    title = titles[0].get("title") or _text(titles[0])
-    date_text = " ".join(_text(n) for n in select(container, selectors.date, source)) \
-        if selectors.date else ""
-    summary = " ".join(_text(n) for n in select(container, selectors.summary, source)) \
+def _item(source: Source, selectors: HtmlSelectors, row: Any, page_url: str,
+          gazetteer: Gazetteer, now: datetime) -> Item | str:
+    """The row's item, or why it gives none."""
+    link = rows.headline(rows.links(row) if selectors.link == "a"
+                         else select(row, selectors.link, source))
+    if link is None:
+        return "no link"
+    title_node = link if selectors.title == selectors.link else \
+        rows.headline(select(row, selectors.title, source))
+    title = rows.title_of(title_node) if title_node is not None else ""
+    address = rows.address_of(link, selectors.link_attr)
+    if not title:
+        return f"no title (link {address or 'none'})"
+    if not canonical_url(address, base=page_url):
+        return f"no usable link for {title!r} ({address or 'none'})"
+    published = rows.date_in(select(row, selectors.date, source), selectors.date_attr, now) \
+        if selectors.date else rows.date_of(row, link, now)
+    summary = " ".join(rows.text(n) for n in select(row, selectors.summary, source)) \
         if selectors.summary else ""
-    return build_item(
-        source, title=title, link=link, base_url=page_url, summary_html=summary,
-        published=parse_date(date_text, now) or now, guid=None, gazetteer=gazetteer,
-    )
+    item = build_item(source, title=title, link=address, base_url=page_url,
+                      summary_html=summary, published=published or now, guid=None,
+                      gazetteer=gazetteer, dated=published is not None)
+    return item if item is not None else f"no item from {title!r}"
 
 
-def _next_url(source: Source, selectors: HtmlSelectors, root: Any, page_url: str,
+def _next_url(source: Source, selectors: HtmlSelectors, root: Any, text: str, page_url: str,
               page: int) -> str | None:
     if page >= selectors.max_pages:
         return None
@@ -112,8 +129,4 @@ def _next_url(source: Source, selectors: HtmlSelectors, root: Any, page_url: str
     if selectors.page_url:
         # {page}: 2, 3, …; {index}: 1, 2, … (CMSs that call page 2 "index_1.html")
         return urljoin(source.url, selectors.page_url.format(page=page + 1, index=page))
-    return None
-
-
-def _text(node: Any) -> str:
-    return clean_text(node.text_content())
+    return script_pager_url(text, page_url)

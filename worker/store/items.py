@@ -68,7 +68,7 @@ def insert_many(conn: Connection, batch: Sequence[tuple[Item, bytes | None]], no
                        [[e.name, e.kind, e.origin] for e in t.evidence]]
                       for t in item.districts],
         "first_seen_at": now, "issuer": item.issuer, "doc_number": item.doc_number,
-        "doc_types": list(item.doc_types), "minhash": minhash,
+        "doc_types": list(item.doc_types), "minhash": minhash, "dated": item.dated,
     } for item, minhash in batch])
     return {row.url: row.id for row in rows}
 
@@ -117,7 +117,7 @@ def from_row(row: Any) -> Item:
         summary=row.summary, published=row.published_at, category=row.category,
         districts=tuple(_tag(*stored) for stored in row.districts),
         fingerprint=row.fingerprint, id=row.id, issuer=row.issuer,
-        doc_number=row.doc_number, doc_types=tuple(row.doc_types or ()),
+        doc_number=row.doc_number, doc_types=tuple(row.doc_types or ()), dated=row.dated,
     )
 
 

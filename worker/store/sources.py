@@ -32,6 +32,7 @@ class PollState:
     validators: Validators
     content_hash: str | None
     empty_streak: int
+    first_poll: bool = False  # never polled successfully: its backlog is not news
 
 
 def sync(conn: Connection, configured: Sequence[Source]) -> None:
@@ -51,9 +52,9 @@ def sync(conn: Connection, configured: Sequence[Source]) -> None:
 def poll_state(conn: Connection, source_id: str) -> PollState:
     row = conn.execute(sa.select(sources).where(sources.c.id == source_id)).first()
     if row is None:
-        return PollState(Validators(), None, 0)
+        return PollState(Validators(), None, 0, first_poll=True)
     return PollState(Validators(row.etag, row.last_modified), row.content_hash,
-                     row.empty_streak)
+                     row.empty_streak, first_poll=row.last_success_at is None)
 
 
 def record_success(

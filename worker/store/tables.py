@@ -68,6 +68,8 @@ items = sa.Table(
     sa.Column("doc_number", sa.String(100), nullable=False, server_default=""),
     sa.Column("doc_types", sa.JSON),
     sa.Column("minhash", sa.LargeBinary),  # title signature for near-duplicate search
+    # False: the source printed no date; published_at is when the item was first seen
+    sa.Column("dated", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.UniqueConstraint("source_id", "guid"),
 )
 

@@ -1,0 +1,118 @@
+"""`python -m bench.listpages [--write] [--show-errors]`: list detection without selectors,
+judged on the real pages in `tests/fixtures/listpages/` against their hand labels.
+
+Per page: the items a reader sees in the page's main list (`labels.yaml`) against the
+items `parse_list_page` gives with no selectors (`kind: html` and no `html:`). An item is
+right when its title (whitespace folded) and its link (when the page has one) match;
+dates are scored on the right items.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from worker.districts import Gazetteer
+from worker.models import Source
+from worker.normalize import canonical_url
+from worker.sources.encoding import decode_html
+from worker.sources.html import parse_list_page
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ROOT / "tests" / "fixtures" / "listpages"
+START, END = "<!-- listpages:start -->", "<!-- listpages:end -->"
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class PageScore:
+    file: str
+    expected: int
+    found: int
+    right: int
+    dates_right: int
+    selector: str
+
+    @property
+    def precision(self) -> float:
+        return self.right / self.found if self.found else (1.0 if not self.expected else 0.0)
+
+    @property
+    def recall(self) -> float:
+        return self.right / self.expected if self.expected else 1.0
+
+
+def _fold(text: str | None) -> str:
+    return re.sub(r"\s+", " ", text or "").strip()
+
+
+def score(page: dict[str, Any], gazetteer: Gazetteer) -> PageScore:
+    url = page.get("url") or "http://unknown.invalid/"
+    body = (PAGES / page["file"]).read_bytes()
+    source = Source("page", page["file"], "html", url, "policy")
+    found = parse_list_page(source, decode_html(body, ""), url, gazetteer, NOW)
+    expected = {(_fold(i["title"]), canonical_url(i["url"]) if i.get("url") else None):
+                i.get("date") for i in page.get("items") or ()}
+    right = dates = 0
+    for item in found.items:
+        key = (_fold(item.title), item.url)
+        loose = (_fold(item.title), None)  # the page has no GET link for it
+        hit = key if key in expected else loose if loose in expected else None
+        if hit is None:
+            continue
+        right += 1
+        day = f"{item.published:%Y-%m-%d}" if item.dated else None
+        dates += day == expected[hit]
+    selector = found.detected.item_selector if found.detected else "(none)"
+    return PageScore(page["file"], len(expected), len(found.items), right, dates, selector)
+
+
+def run() -> list[PageScore]:
+    labels = yaml.safe_load((PAGES / "labels.yaml").read_text(encoding="utf-8"))
+    gazetteer = Gazetteer.tianjin()
+    return [score(page, gazetteer) for page in labels]
+
+
+def table(scores: list[PageScore]) -> str:
+    rows = ["| page | labelled | found | right | dates right | precision | recall |",
+            "|---|---|---|---|---|---|---|"]
+    for s in scores:
+        rows.append(f"| {s.file} | {s.expected} | {s.found} | {s.right} | {s.dates_right} | "
+                    f"{s.precision:.0%} | {s.recall:.0%} |")
+    expected = sum(s.expected for s in scores)
+    found = sum(s.found for s in scores)
+    right = sum(s.right for s in scores)
+    dates = sum(s.dates_right for s in scores)
+    rows.append(f"| **{len(scores)} pages** | {expected} | {found} | {right} | {dates} | "
+                f"**{right / max(found, 1):.1%}** | **{right / max(expected, 1):.1%}** |")
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.listpages")
+    parser.add_argument("--write", action="store_true", help="write into BENCHMARKS.md")
+    options = parser.parse_args()
+    scores = run()
+    result = table(scores)
+    print(result)
+    for s in scores:
+        print(f"{s.file}: {s.selector}")
+    if options.write:
+        path = ROOT / "BENCHMARKS.md"
+        text = path.read_text(encoding="utf-8")
+        if START not in text:
+            text += f"\n## List detection without selectors\n\n{START}\n{END}\n"
+        head, _, rest = text.partition(START)
+        _, _, tail = rest.partition(END)
+        stamp = f"Written by `python -m bench.listpages --write` on {datetime.now(UTC):%Y-%m-%d}."
+        path.write_text(f"{head}{START}\n{stamp}\n\n{result}\n{END}{tail}", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
