@@ -152,6 +152,9 @@ class Subscriber:
     keywords: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     schedule: Schedule = field(default_factory=lambda: Schedule("weekly"))
+    min_amount: float | None = None  # yuan: only items announcing at least this much
+    stages: tuple[str, ...] = ()  # only projects at one of these stages
+    industries: tuple[str, ...] = ()  # only items about one of these industries
     id: int | None = None
     # pending: not confirmed yet (web sign-up); paused: by the subscriber; suspended: bounces
     status: Literal["pending", "active", "paused", "suspended", "unsubscribed"] = "active"

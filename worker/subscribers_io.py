@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import time
 from pathlib import Path
 from typing import Any, cast, get_args
@@ -17,13 +17,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from email_validator import EmailNotValidError, validate_email
 
+from worker import fact_rules
 from worker.districts import Gazetteer
 from worker.errors import RadarError, SubscriberError
 from worker.models import Category, Frequency, Schedule, Subscriber
 from worker.normalize import clean_text
+from worker.subscriber_files import csv_rows, yaml_rows
 
 FIELDS = ("email", "name", "districts", "categories", "keywords", "exclude",
-          "frequency", "send_at", "timezone")
+          "frequency", "send_at", "timezone", "min_amount", "stages", "industries")
 EXPORT_ONLY = ("status",)  # written by export; ignored on import (status is not importable)
 _SPLIT = re.compile(r"[,，、;；|\r\n]")  # one term per line is fine too
 _CATEGORY_NAMES = {"project": "project", "projects": "project", "招商项目": "project",
@@ -60,8 +62,8 @@ def read_subscribers(
     bad: list[SubscriberError] = []
     first_seen: dict[str, str] = {}
     try:
-        rows = list(_csv_rows(text, filename) if filename.lower().endswith(".csv")
-                    else _yaml_rows(text, filename))
+        rows = list(csv_rows(text, filename) if filename.lower().endswith(".csv")
+                    else yaml_rows(text, filename))
     except SubscriberError as e:
         return [], [e]
     for where, row in rows:
@@ -104,7 +106,21 @@ def parse_row(row: Mapping[str, Any], where: str, gazetteer: Gazetteer,
         exclude=_checked_terms(row, "exclude", where),
         schedule=Schedule(cast(Frequency, frequency), at, weekday,
                           _timezone(row.get("timezone"), where)),
+        **_fact_rules(row, where),
     )
+
+
+def _fact_rules(row: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """min_amount, stages, industries; SubscriberError naming the field if wrong."""
+    out: dict[str, Any] = {}
+    for field, parse in (("min_amount", lambda: fact_rules.min_amount(row.get("min_amount"))),
+                         ("stages", lambda: fact_rules.stages(_terms(row, "stages"))),
+                         ("industries", lambda: fact_rules.industries(_terms(row, "industries")))):
+        try:
+            out[field] = parse()
+        except ValueError as e:
+            raise SubscriberError(where, f"{field}: {e}") from None
+    return out
 
 
 def _email(value: Any, where: str) -> str:
@@ -200,69 +216,6 @@ def _timezone(value: Any, where: str) -> str:
     return name
 
 
-def _csv_rows(text: str, filename: str) -> Iterator[tuple[str, Mapping[str, Any] | str]]:
-    # newline="": the csv module itself handles \r, \n and line breaks inside quotes
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))  # Excel's BOM
-    try:
-        header = reader.fieldnames
-    except csv.Error as e:
-        raise SubscriberError(f"{filename}: line 1", f"CSV syntax error: {e}") from None
-    if not header or "email" not in header:
-        raise SubscriberError(f"{filename}: line 1", "header must name at least an email column")
-    while True:
-        line = reader.line_num
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as e:  # one malformed row (an oversized field, say); go on after it
-            if reader.line_num == line:  # the reader cannot move past it
-                yield (f"{filename}: line {line + 1}",
-                       f"CSV syntax error: {e}; the rows after it were not read")
-                return
-            yield f"{filename}: line {reader.line_num}", f"CSV syntax error: {e}"
-            continue
-        where = f"{filename}: line {reader.line_num}"
-        if None in row:
-            yield where, f"more values than the {len(header)} header columns"
-        else:
-            yield where, {k: v for k, v in row.items() if v not in (None, "")}
-
-
-class _LineLoader(yaml.SafeLoader):
-    """Keeps the line each mapping starts on, so errors can point at it."""
-
-
-def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    mapping: dict[Any, Any] = loader.construct_mapping(node, deep=True)
-    mapping["__line__"] = node.start_mark.line + 1
-    return mapping
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
-
-
-def _yaml_rows(text: str, filename: str) -> Iterator[tuple[str, Mapping[str, Any] | str]]:
-    try:
-        data = yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = f"line {mark.line + 1}" if mark else "?"
-        raise SubscriberError(f"{filename}: {line}",
-                              f"YAML syntax error: {getattr(e, 'problem', e)}") from None
-    rows = data.get("subscribers") if isinstance(data, dict) else data
-    if not isinstance(rows, list):
-        raise SubscriberError(filename, "expected a list under 'subscribers:'")
-    for i, row in enumerate(rows):
-        if not isinstance(row, dict):
-            yield f"{filename}: subscribers[{i}]", f"expected a mapping with email: …, got {row!r}"
-            continue
-        line = row.pop("__line__", "?")
-        yield f"{filename}: line {line} (subscribers[{i}])", {
-            k: v for k, v in row.items() if isinstance(k, str)
-        }
-
-
 def write_subscribers(rows: Sequence[Subscriber], form: str) -> str:
     """The import format (CSV or YAML), so an export can be imported again; with status."""
     records = [_record(s) for s in rows]
@@ -283,7 +236,8 @@ def _record(s: Subscriber) -> dict[str, Any]:
             "categories": list(s.categories), "keywords": list(s.keywords),
             "exclude": list(s.exclude), "frequency": s.schedule.frequency,
             "send_at": f"{day} {send_at}" if s.schedule.frequency == "weekly" else send_at,
-            "timezone": s.schedule.timezone, "status": s.status}
+            "timezone": s.schedule.timezone, "min_amount": s.min_amount or "",
+            "stages": list(s.stages), "industries": list(s.industries), "status": s.status}
 
 
 assert set(get_args(Category)) == set(_CATEGORY_NAMES.values())

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from worker import clock
-from worker.cli import mail, service, sources, subscribers
+from worker.cli import facts, mail, service, sources, subscribers
 from worker.cli.context import Context
 from worker.errors import ConfigError, RadarError
 
@@ -44,7 +44,7 @@ def cli(ctx: click.Context, config: Path | None, verbose: int) -> None:
     ctx.obj = Context(config)
 
 
-for module in (service, sources, mail, subscribers):
+for module in (service, sources, mail, subscribers, facts):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from worker.digest.factline import fact_line
 from worker.models import CATEGORY_LABELS, Item, Source
 
 if TYPE_CHECKING:
@@ -46,6 +47,9 @@ def describe_item(item: Item) -> str:
     policy = " · ".join(v for v in (item.issuer, item.doc_number, "、".join(item.doc_types)) if v)
     if policy:
         lines.append(f"  {policy}")
+    facts = fact_line(item.facts, item.category == "policy")
+    if facts:
+        lines.append(f"  {facts}")
     if item.summary:
         lines.append(f"  {item.summary[:80]}")
     return "\n".join(lines)

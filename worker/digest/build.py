@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from worker.digest.factline import fact_line, yuan
 from worker.districts import Gazetteer
 from worker.models import CATEGORIES, CATEGORY_LABELS, DistrictTag, Entry, Subscriber
 
@@ -34,6 +35,8 @@ class DigestItem:
     other_districts: tuple[str, ...]
     policy: tuple[tuple[str, str], ...] = ()  # (发文机关 | 文号 | 类型, value)
     also_in: tuple[str, ...] = ()  # names of other sources that published it
+    facts: str = ""  # 总投资42亿元 · 签约 · 高端装备 (digest/factline.py)
+    amount: float = -1.0  # the headline investment, for ordering (-1: none stated)
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,8 @@ class Digest:
     counts: tuple[tuple[str, int], ...]  # (category label, n) over everything matched
     preferences: tuple[tuple[str, str], ...]
     links: Links
+    # weekly digests open with it: (district, items, total announced investment)
+    summary: tuple[tuple[str, int, str], ...] = ()
 
 
 def build_digest(
@@ -93,6 +98,7 @@ def build_digest(
         view = _item_view(entry, district, tz, source_names, summary_chars)
         placed.setdefault(district, {}).setdefault(entry.item.category, []).append(view)
     sections = _sections(placed, _district_order(subscriber, gazetteer))
+    weekly = subscriber.schedule.frequency == "weekly"
     counts = tuple(
         (CATEGORY_LABELS[c], n) for c in CATEGORIES
         if (n := sum(1 for e in entries if e.item.category == c))
@@ -109,6 +115,7 @@ def build_digest(
         counts=counts,
         preferences=preference_lines(subscriber),
         links=links,
+        summary=district_summary(entries, gazetteer) if weekly else (),
     )
 
 
@@ -117,11 +124,28 @@ def _sections(placed: Mapping[str, Mapping[str, list[DigestItem]]],
     """Sections in the subscriber's district order, categories in a fixed order."""
     return tuple(
         Section(d, tuple(
-            CategoryGroup(CATEGORY_LABELS[c], tuple(placed[d][c]))
+            # bigger announced investments first; the stable sort keeps the newest first
+            CategoryGroup(CATEGORY_LABELS[c], tuple(sorted(placed[d][c],
+                                                           key=lambda i: -i.amount)))
             for c in CATEGORIES if c in placed[d]
         ))
         for d in sorted(placed, key=lambda d: order.get(d, len(order)))
     )
+
+
+def district_summary(entries: Sequence[Entry], gazetteer: Gazetteer
+                     ) -> tuple[tuple[str, int, str], ...]:
+    """Per district: items, and the sum of the investments they announce."""
+    counts: dict[str, int] = {}
+    totals: dict[str, float] = {}
+    for entry in entries:
+        district = _home_district(entry, gazetteer)
+        counts[district] = counts.get(district, 0) + 1
+        amount = entry.item.facts.amount
+        if amount is not None and entry.item.category == "project":
+            totals[district] = totals.get(district, 0.0) + amount
+    return tuple((d, n, yuan(totals[d]) if d in totals else "—")
+                 for d, n in sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
 def _subject(kind: str, districts: list[str], counts: tuple[tuple[str, int], ...]) -> str:
@@ -167,6 +191,8 @@ def _item_view(
             ("类型", "、".join(item.doc_types))) if value),
         also_in=tuple(dict.fromkeys(source_names.get(s, s) for s in entry.also_in
                                     if s != item.source_id)),
+        facts=fact_line(item.facts, item.category == "policy"),
+        amount=item.facts.amount if item.facts.amount is not None else -1.0,
     )
 
 

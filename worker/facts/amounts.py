@@ -58,7 +58,7 @@ def amounts(text: str, project: bool, usd_rate: float) -> list[Amount]:
         past = any(word in before[-8:] for word in PAST)
         investment = not past and ((kind != "" and not _after(other, kind, before))
                                    or (kind == "" and project and other == ""))
-        out.append(Amount(money, kind, _qualifier(before, after), investment))
+        out.append(Amount(money, kind, _qualifier(_gap(before, kind), after), investment))
     return out
 
 
@@ -101,8 +101,15 @@ def _after(other: str, kind: str, before: str) -> bool:
     return bool(other) and before.rfind(other) > before.rfind(kind)
 
 
-def _qualifier(before: str, after: str) -> Qualifier:
-    near, tail = before[-4:], after[:3]
+def _gap(before: str, kind: str) -> str:
+    """What stands between the investment word and the sum ("总投资约42亿元" → "约"): the
+    qualifier is read there, so 约 inside 签约额 is not "about"."""
+    found = [before.rfind(w) + len(w) for w in KINDS if w in before]
+    return before[max(found):] if kind and found else before[-4:]
+
+
+def _qualifier(near: str, after: str) -> Qualifier:
+    tail = after[:3]
     if any(w in near for w in _CAP) or tail.startswith("以内"):
         return "cap"
     if any(w in near for w in _AT_LEAST):

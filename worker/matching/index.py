@@ -98,6 +98,11 @@ class MatchIndex:
         self._category_ok = {c: _mask(n, [*rows.any_category, *positions])
                              for c, positions in rows.categories.items()}
         self._any_category = _mask(n, rows.any_category)
+        self._min_amount = np.fromiter((r.min_amount for r in ordered), np.float64, n)
+        self._stage_ok = {s: _mask(n, [*rows.any_stage, *p]) for s, p in rows.stages.items()}
+        self._any_stage = _mask(n, rows.any_stage)
+        self._industry = {i: _mask(n, p) for i, p in rows.industries.items()}
+        self._any_industry = _mask(n, rows.any_industry)
         self._wanting = [np.asarray(p, dtype=np.int64) for p in rows.wanting]
         self._excluding = [np.asarray(p, dtype=np.int64) for p in rows.excluding]
         self.terms = list(rows.terms)  # term index → folded term
@@ -125,6 +130,7 @@ class MatchIndex:
             if district in self._by_district:
                 selected |= self._by_district[district]
         selected &= self._category_ok.get(item.category, self._any_category)
+        selected &= self._facts_ok(item)
         hits = self._hits(searchable_text(item)) if selected.any() else []
         # (subscriber position, term) for every keyword of every subscriber the item hits
         wanted_by = [self._wanting[h] for h in hits if len(self._wanting[h])]
@@ -149,6 +155,18 @@ class MatchIndex:
         kept = selected[hit_positions]  # keyword hits of subscribers the item matches
         return ItemMatches(item.id, self._ids[positions], bits, names,
                            self._ids[hit_positions[kept]], hit_terms[kept], self)
+
+    def _facts_ok(self, item: Item) -> Mask:
+        """Subscribers whose fact rules (minimum amount, stages, industries) the item meets."""
+        facts = item.facts
+        amount = facts.amount if facts.amount is not None else -1.0
+        ok: Mask = (self._min_amount == 0) | (self._min_amount <= amount)
+        ok &= self._stage_ok.get(facts.stage or "", self._any_stage)
+        industry = self._any_industry.copy()
+        for name in facts.industries:
+            if name in self._industry:
+                industry |= self._industry[name]
+        return ok & industry
 
     def _hits(self, text: str) -> list[int]:
         if self._automaton is None:
@@ -175,6 +193,10 @@ class _Positions:
     wanting: list[list[int]] = field(default_factory=list)  # term index → who wants it
     excluding: list[list[int]] = field(default_factory=list)  # term index → who excludes it
     keyword_rules: dict[int, Rule] = field(default_factory=dict)
+    any_stage: list[int] = field(default_factory=list)
+    stages: defaultdict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    any_industry: list[int] = field(default_factory=list)
+    industries: defaultdict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
 
     @classmethod
     def of(cls, ordered: Sequence[Rule]) -> _Positions:
@@ -196,7 +218,18 @@ class _Positions:
                 rows.wanting[rows.term(term)].append(position)
             for term in rule.exclude:
                 rows.excluding[rows.term(term)].append(position)
+            rows.add_facts(position, rule)
         return rows
+
+    def add_facts(self, position: int, rule: Rule) -> None:
+        for stage in rule.stages:
+            self.stages[stage].append(position)
+        if not rule.stages:
+            self.any_stage.append(position)
+        for industry in rule.industries:
+            self.industries[industry].append(position)
+        if not rule.industries:
+            self.any_industry.append(position)
 
     def term(self, term: str) -> int:
         if term not in self.terms:

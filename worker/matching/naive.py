@@ -26,7 +26,7 @@ def match_each(rules: Sequence[Rule], items: Sequence[Item]) -> list[Match]:
             keywords = terms_in(text, rule.keywords)
             if rule.keywords and not keywords:
                 continue
-            if terms_in(text, rule.exclude):
+            if terms_in(text, rule.exclude) or not rule.facts_allow(item):
                 continue
             out.append(Match(rule.subscriber_id, item.id, rule.named(keywords), districts))
     return out

@@ -4,7 +4,11 @@ Semantics, shared by the index and the reference loop:
 - districts: empty = all; else the item is tagged with one of them or one of their zones;
 - categories: empty = all; else the item's category is one of them;
 - keywords: empty = all; else at least one appears in the title or summary;
-- exclude: none appears in the title or summary.
+- exclude: none appears in the title or summary;
+- min_amount: none = all; else the item announces at least that much (an item stating no
+  amount does not pass a minimum);
+- stages: empty = all; else the item reports one of them;
+- industries: empty = all; else the item is about one of them.
 Text and terms are NFKC-normalized and case-folded; Chinese terms match as substrings,
 Latin terms ("AI") only as whole words, so "AI" does not match "email".
 """
@@ -26,6 +30,18 @@ class Rule:
     keywords: tuple[str, ...]  # folded
     exclude: tuple[str, ...]  # folded
     keyword_names: tuple[str, ...] = ()  # as the subscriber wrote them, parallel to keywords
+    min_amount: float = 0.0  # yuan; 0: no minimum
+    stages: frozenset[str] = frozenset()
+    industries: frozenset[str] = frozenset()
+
+    def facts_allow(self, item: Item) -> bool:
+        """The fact rules alone (the reference semantics the index reproduces)."""
+        facts = item.facts
+        if self.min_amount and (facts.amount is None or facts.amount < self.min_amount):
+            return False
+        if self.stages and facts.stage not in self.stages:
+            return False
+        return not self.industries or bool(self.industries & set(facts.industries))
 
     def named(self, folded: set[str] | tuple[str, ...]) -> tuple[str, ...]:
         """The subscriber's own spelling of the keywords that hit, in their order."""
@@ -44,6 +60,9 @@ def compile_rule(subscriber: Subscriber, gazetteer: Gazetteer) -> Rule:
         keywords=tuple(keywords),
         exclude=tuple(_terms(subscriber.exclude)),
         keyword_names=tuple(keywords.values()),
+        min_amount=subscriber.min_amount or 0.0,
+        stages=frozenset(subscriber.stages),
+        industries=frozenset(subscriber.industries),
     )
 
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, replace
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from worker.dedupe import KnownKeys
-from worker.models import DistrictTag, Evidence, Item, TagOrigin
+from worker.models import DistrictTag, Evidence, Facts, Item, TagOrigin
 from worker.store.db import insert_ignoring_conflicts
 from worker.store.tables import item_sources, items
 
@@ -69,6 +69,7 @@ def insert_many(conn: Connection, batch: Sequence[tuple[Item, bytes | None]], no
                       for t in item.districts],
         "first_seen_at": now, "issuer": item.issuer, "doc_number": item.doc_number,
         "doc_types": list(item.doc_types), "minhash": minhash, "dated": item.dated,
+        "facts": facts_json(item.facts),
     } for item, minhash in batch])
     return {row.url: row.id for row in rows}
 
@@ -118,7 +119,28 @@ def from_row(row: Any) -> Item:
         districts=tuple(_tag(*stored) for stored in row.districts),
         fingerprint=row.fingerprint, id=row.id, issuer=row.issuer,
         doc_number=row.doc_number, doc_types=tuple(row.doc_types or ()), dated=row.dated,
+        facts=facts_from_json(row.facts),
     )
+
+
+def facts_json(facts: Facts) -> dict[str, Any]:
+    out = {k: v for k, v in asdict(facts).items() if v not in (None, "", ())}
+    if facts.deadline is not None:
+        out["deadline"] = facts.deadline.isoformat()
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
+
+
+def facts_from_json(stored: dict[str, Any] | None) -> Facts:
+    """Facts as stored; an item stored before facts were read has none (`radar facts
+    refresh` reads them)."""
+    if not stored:
+        return Facts()
+    values = dict(stored)
+    if values.get("deadline"):
+        values["deadline"] = date.fromisoformat(values["deadline"])
+    for key in ("amounts", "industries"):
+        values[key] = tuple(values.get(key) or ())
+    return Facts(**values)
 
 
 def _tag(district: str, origins: list[TagOrigin], evidence: list[list[str]] | None = None
@@ -137,3 +159,17 @@ def _chunks(values: Iterable[T]) -> Iterable[list[T]]:
             batch = []
     if batch:
         yield batch
+
+
+def refresh_facts(conn: Connection, read: Callable[[Item], Facts], every: bool = False) -> int:
+    """Read the facts of stored items again (those stored before facts were read, or every
+    item); returns how many were updated."""
+    query = sa.select(items)
+    if not every:
+        query = query.where(items.c.facts.is_(None))
+    updated = 0
+    for row in list(conn.execute(query)):
+        conn.execute(items.update().where(items.c.id == row.id)
+                     .values(facts=facts_json(read(from_row(row)))))
+        updated += 1
+    return updated

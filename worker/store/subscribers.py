@@ -148,6 +148,9 @@ def _values(s: Subscriber) -> dict[str, Any]:
         "send_at": s.schedule.at.strftime("%H:%M"),
         "weekday": s.schedule.weekday,
         "timezone": s.schedule.timezone,
+        "min_amount": s.min_amount,
+        "stages": list(s.stages),
+        "industries": list(s.industries),
     }
 
 
@@ -159,4 +162,6 @@ def from_row(row: Any) -> Subscriber:
         schedule=Schedule(row.frequency, time.fromisoformat(row.send_at), row.weekday,
                           row.timezone),
         id=row.id, status=row.status, created_at=row.created_at,
+        min_amount=row.min_amount, stages=tuple(row.stages or ()),
+        industries=tuple(row.industries or ()),
     )

@@ -70,6 +70,7 @@ items = sa.Table(
     sa.Column("minhash", sa.LargeBinary),  # title signature for near-duplicate search
     # False: the source printed no date; published_at is when the item was first seen
     sa.Column("dated", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("facts", sa.JSON),  # worker/facts; null: stored before facts were read
     sa.UniqueConstraint("source_id", "guid"),
 )
 
@@ -98,6 +99,9 @@ subscribers = sa.Table(
     sa.Column("send_at", sa.String(5), nullable=False),  # HH:MM local
     sa.Column("weekday", sa.Integer, nullable=False, server_default="0"),
     sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("min_amount", sa.Float),  # yuan
+    sa.Column("stages", sa.JSON),
+    sa.Column("industries", sa.JSON),
     sa.Column("status", sa.String(16), nullable=False, server_default="active"),
     sa.Column("hard_bounces", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created_at", UTCDateTime, nullable=False),
