@@ -12,19 +12,19 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from bench.sections import write_section
 from worker.facts import read_facts
 from worker.models import Facts
 
 ROOT = Path(__file__).resolve().parent.parent
 SETS = {"labelled set": ROOT / "tests" / "data" / "facts_corpus.yaml",
         "hold-out set": ROOT / "tests" / "data" / "facts_holdout.yaml"}
-START, END = "<!-- facts:start -->", "<!-- facts:end -->"
 FIELDS = ("amount_yuan", "amount_qualifier", "amount_kind", "project_count", "stage",
           "industries", "deadline", "support_max_yuan", "support_rate", "policy_kind")
 _QUALIFIER = {"": None, "about": "about", "over": "over", "at_least": "at_least", "cap": "cap"}
@@ -101,15 +101,7 @@ def main() -> None:
     output = "\n\n".join(parts)
     print(output)
     if options.write:
-        path = ROOT / "BENCHMARKS.md"
-        text = path.read_text(encoding="utf-8")
-        if START not in text:
-            text += f"\n## Investor facts\n\n{START}\n{END}\n"
-        head, _, rest = text.partition(START)
-        _, _, tail = rest.partition(END)
-        stamp = f"Written by `python -m bench.facts --write` on {datetime.now(UTC):%Y-%m-%d}."
-        path.write_text(f"{head}{START}\n{stamp}\n\n{output}\n{END}{tail}", encoding="utf-8")
-
+        write_section("facts", "Investor facts", "python -m bench.facts --write", output)
 
 if __name__ == "__main__":
     main()

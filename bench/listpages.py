@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from bench.sections import write_section
 from worker.districts import Gazetteer
 from worker.models import Source
 from worker.normalize import canonical_url
@@ -26,7 +27,6 @@ from worker.sources.html import parse_list_page
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT / "tests" / "fixtures" / "listpages"
-START, END = "<!-- listpages:start -->", "<!-- listpages:end -->"
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
 
@@ -104,15 +104,8 @@ def main() -> None:
     for s in scores:
         print(f"{s.file}: {s.selector}")
     if options.write:
-        path = ROOT / "BENCHMARKS.md"
-        text = path.read_text(encoding="utf-8")
-        if START not in text:
-            text += f"\n## List detection without selectors\n\n{START}\n{END}\n"
-        head, _, rest = text.partition(START)
-        _, _, tail = rest.partition(END)
-        stamp = f"Written by `python -m bench.listpages --write` on {datetime.now(UTC):%Y-%m-%d}."
-        path.write_text(f"{head}{START}\n{stamp}\n\n{result}\n{END}{tail}", encoding="utf-8")
-
+        write_section("listpages", "List detection without selectors",
+                      "python -m bench.listpages --write", result)
 
 if __name__ == "__main__":
     main()

@@ -15,18 +15,17 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from bench.sections import write_section
 from worker.districts import DISTRICTS, ZONES, Gazetteer
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "data" / "places_corpus.yaml"
 HOLDOUT = ROOT / "tests" / "data" / "places_holdout.yaml"
-START, END = "<!-- tagging:start -->", "<!-- tagging:end -->"
 
 
 @dataclass
@@ -140,18 +139,8 @@ def main() -> None:
         print("\n".join(["", *districts.wrong, *(f"zone: {w}" for w in zones.wrong),
                          *(f"hold-out: {w}" for w in (holdout[0].wrong if holdout else []))]))
     if options.write:
-        write(result)
-
-
-def write(result: str) -> None:
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text(encoding="utf-8")
-    if START not in text:
-        text += f"\n## District tagging\n\n{START}\n{END}\n"
-    head, _, rest = text.partition(START)
-    _, _, tail = rest.partition(END)
-    stamp = f"Written by `python -m bench.tagging --write` on {datetime.now(UTC):%Y-%m-%d}."
-    path.write_text(f"{head}{START}\n{stamp}\n\n{result}\n{END}{tail}", encoding="utf-8")
+        write_section("tagging", "District tagging", "python -m bench.tagging --write",
+                      result)
 
 
 if __name__ == "__main__":
