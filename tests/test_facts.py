@@ -140,3 +140,10 @@ def test_the_labelled_set_stays_where_it_is(name: str, floors: dict[str, tuple[f
     for field, (precision, recall) in floors.items():
         assert right[field] / got[field] >= precision, field
         assert right[field] / want[field] >= recall, field
+
+
+def test_sums_print_back_in_the_unit_news_uses() -> None:
+    from worker.digest.factline import yuan
+
+    assert [yuan(v) for v in (1.2e12, 4.2e9, 5e6, 800.0)] == [
+        "1.2万亿元", "42亿元", "500万元", "800元"]

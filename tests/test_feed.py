@@ -117,3 +117,14 @@ def test_relative_links_resolve_against_xml_base_then_the_feed_url(gazetteer: Ga
     [item] = parse_feed(source("atom"), RELATIVE_ATOM, "http://wuqing.test/feeds/all.atom",
                         "application/atom+xml", gazetteer, NOW)
     assert item.url == "http://wuqing.test/zwgk/2025/a.html"
+
+
+
+def test_an_entry_that_gives_no_item_is_reported(gazetteer: Gazetteer,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    body = ("<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>t"
+            "</title><item><title>武清区重点项目签约</title><link>http://t.test/1</link></item>"
+            "<item><title></title><link>http://t.test/2</link></item></channel></rss>").encode()
+    items = parse_feed(source(), body, "http://t.test/feed", "", gazetteer, NOW)
+    assert [i.url for i in items] == ["http://t.test/1"]
+    assert "feed entry 2 gave no item (title '', link 'http://t.test/2')" in caplog.text

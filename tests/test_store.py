@@ -5,11 +5,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection, Engine
 
-from worker.dedupe import KnownKeys, unseen
+from worker.dedupe import KnownKeys, Sorted, unseen
 from worker.models import DistrictTag, Item, Match, Schedule, Subscriber, Validators
 from worker.store import digests, items, sources, subscribers
 from worker.store.db import connect, migrate
@@ -218,3 +219,31 @@ def test_tags_keep_their_evidence_and_old_rows_still_load(engine: Engine) -> Non
         conn.execute(item_table.update().values(districts=[["武清区", ["title"]]]))
         [old] = items.recent(conn, T0)
     assert old.item.districts == (DistrictTag("武清区", ("title",)),)
+
+
+def test_fetched_items_are_sorted_once() -> None:
+    from worker.dedupe import sort_fetched
+
+    known = KnownKeys({"http://t.test/1"}, {"fp-1"}, {("src", "guid-1")})
+    seen_again = an_item(1)  # the same guid and URL: not news, not a merge
+    stored_story = replace(an_item(2), fingerprint="fp-1")  # another URL, a stored story
+    twice = replace(an_item(4), fingerprint="fp-3")  # the batch lists item 3's story again
+    found = sort_fetched([seen_again, stored_story, an_item(3), twice], known)
+    assert found == Sorted([an_item(3)], [stored_story], [twice])
+
+
+def test_facts_of_items_stored_before_facts_were_read(engine: Engine) -> None:
+    from worker.facts import read_facts
+    from worker.store.tables import items as item_table
+
+    seed(engine, 0)
+    with engine.begin() as conn:
+        items.insert(conn, [replace(an_item(n), title=f"第{n}批项目集中签约 总投资{n}0亿元")
+                            for n in (1, 2, 3)], T0)
+        # rows from before migration 0007 have an SQL NULL there
+        conn.execute(item_table.update().where(item_table.c.id > 1).values(facts=sa.null()))
+        refreshed = items.refresh_facts(
+            conn, lambda i: read_facts(i.title, i.summary, i.category, i.published.date()))
+        loaded = sorted(items.recent(conn, T0), key=lambda r: r.id)
+    assert refreshed == 2  # only the two stored without facts
+    assert [r.item.facts.amount for r in loaded] == [None, 2e9, 3e9]

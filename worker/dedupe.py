@@ -54,13 +54,19 @@ def republished(candidates: Iterable[Item], known: KnownKeys) -> list[Item]:
     ]
 
 
-def merged(candidates: Iterable[Item], known: KnownKeys) -> list[Item]:
-    """Items new to their source by guid and URL but not stored, because an item with the
-    same story title is (the same title twice on one list, or a story stored before): these
-    are merges to report, not items seen again."""
-    candidates = list(candidates)
-    fresh = {id(i) for i in unseen(candidates, known)}
-    elsewhere = {id(i) for i in republished(candidates, known)}
-    return [i for i in candidates
-            if id(i) not in fresh and id(i) not in elsewhere
-            and (i.source_id, i.guid) not in known.guids and i.url not in known.urls]
+@dataclass(frozen=True)
+class Sorted:
+    """A source's fetched items, sorted once."""
+
+    new: list[Item]  # new to the store
+    elsewhere: list[Item]  # new to this source by guid, its URL or story title stored
+    merged: list[Item]  # new by guid and URL, but with the story title of an item listed
+    #                     before it or stored: merges to report, not items seen again
+
+
+def sort_fetched(candidates: Sequence[Item], known: KnownKeys) -> Sorted:
+    new, elsewhere = unseen(candidates, known), republished(candidates, known)
+    taken = {id(i) for i in (*new, *elsewhere)}
+    merged = [i for i in candidates if id(i) not in taken
+              and (i.source_id, i.guid) not in known.guids and i.url not in known.urls]
+    return Sorted(new, elsewhere, merged)

@@ -76,6 +76,15 @@ def content_fingerprint(title: str, url: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
+def latin_word_at(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] stands as a whole word: no ASCII letter or digit touches it
+    ("TEDA" in "TEDA's" yes, "AI" in "email" no). Chinese has no word boundaries."""
+    before = text[start - 1] if start else " "
+    after = text[end] if end < len(text) else " "
+    return not (before.isascii() and before.isalnum()) and \
+        not (after.isascii() and after.isalnum())
+
+
 def canonical_url(url: str, base: str = "") -> str:
     """http(s) URL without tracking parameters; '' for anything else. A fragment naming an
     item stays: a list whose items differ only in it ("list.html#item3") has different

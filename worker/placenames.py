@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import ahocorasick_rs
 
-from worker.normalize import fold
+from worker.normalize import fold, latin_word_at
 from worker.places import CITY, Place, PlaceBook
 
 TOWN_SUFFIXES = ("满族乡", "街道", "地区", "镇", "乡")
@@ -64,17 +64,10 @@ class NameFinder:
             previous = (end, pattern.elsewhere)
             if pattern.area is None or after_elsewhere:
                 continue
-            if pattern.latin and not whole_words(folded, start, end):
+            if pattern.latin and not latin_word_at(folded, start, end):
                 continue
             hits.append(Hit(pattern, start))
         return hits
-
-
-def whole_words(text: str, start: int, end: int) -> bool:
-    before = text[start - 1] if start else " "
-    after = text[end] if end < len(text) else " "
-    return not (before.isascii() and before.isalnum()) and \
-        not (after.isascii() and after.isalnum())
 
 
 

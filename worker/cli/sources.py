@@ -98,13 +98,12 @@ def sources_catalogue(district: str | None) -> None:
 def sources_add(ctx: Context, /, ids: tuple[str, ...]) -> None:
     """Copy catalogue entries into your sources file (appended, comments kept)."""
     from worker.catalogue import as_yaml, catalogue, pick
+    from worker.districts import Gazetteer
     from worker.sources_config import load_sources
 
     path = ctx.settings().sources_file
     entries = pick(catalogue(), ids)
     text = path.read_text(encoding="utf-8") if path.exists() else "sources:\n"
-    from worker.districts import Gazetteer
-
     present = {s.id for s in load_sources(path, Gazetteer.tianjin())} if path.exists() \
         else set()
     new = [e for e in entries if e.id not in present]

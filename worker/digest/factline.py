@@ -44,7 +44,9 @@ def _policy_parts(facts: Facts) -> list[str]:
 
 
 def yuan(amount: float) -> str:
-    """4.2e9 → '42亿元', 5e6 → '500万元'."""
+    """4.2e9 → '42亿元', 5e6 → '500万元', 1.2e12 → '1.2万亿元'."""
+    if amount >= 1e12:
+        return f"{amount / 1e12:.4g}万亿元"
     if amount >= 1e8:
         return f"{amount / 1e8:.4g}亿元"
     if amount >= 1e4:

@@ -11,7 +11,7 @@ import ahocorasick_rs
 import yaml
 
 from worker.errors import ConfigError
-from worker.normalize import fold
+from worker.normalize import fold, latin_word_at
 
 INDUSTRIES_FILE = Path(__file__).resolve().parent.parent / "data" / "industries.yaml"
 
@@ -44,17 +44,10 @@ class Industries:
         found: dict[str, None] = {}
         for index, start, end in automaton.find_matches_as_indexes(folded):
             term = folded[start:end]
-            if term.isascii() and not _whole_word(folded, start, end):
+            if term.isascii() and not latin_word_at(folded, start, end):
                 continue
             found.setdefault(targets[index], None)
         return tuple(found)
-
-
-def _whole_word(text: str, start: int, end: int) -> bool:
-    before = text[start - 1] if start else " "
-    after = text[end] if end < len(text) else " "
-    return not (before.isascii() and before.isalnum()) and \
-        not (after.isascii() and after.isalnum())
 
 
 @cache

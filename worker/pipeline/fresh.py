@@ -66,6 +66,10 @@ def store_new(conn: Connection, recent: RecentTitles, fresh: Sequence[Item],
             item_rows.add_alias(conn, original[0], exact, now)
             log.info("source %s: %r (%s) is item %d of source %s: listed under it",
                      exact.source_id, exact.title, exact.url, original[0], original[1])
+        else:  # its own earlier item under another address, or gone meanwhile
+            log.info("source %s: %r (%s) has the URL or story title of stored item %s: "
+                     "not stored again", exact.source_id, exact.title, exact.url,
+                     original[0] if original else "(none found)")
     if not fresh:
         return []
     plan = plan_new(fresh, recent.index(conn, now))

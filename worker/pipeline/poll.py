@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from worker.dedupe import KnownKeys, merged, republished, unseen
+from worker.dedupe import KnownKeys, sort_fetched
 from worker.errors import SourceError, SourceGoneError, is_transient
 from worker.mail.message import empty_source_alert, gone_source_alert
 from worker.models import Item, Source, Validators
@@ -49,7 +49,7 @@ class Fetched:
     unchanged: bool  # a 304, or the same bytes as last time: nothing was parsed
     parsed: list[Item]
     fresh: list[Item]  # new to the store
-    elsewhere: list[Item]  # new to this source, stored from another one
+    elsewhere: list[Item]  # new to this source by guid, its URL or story title stored
 
 
 async def poll_sources(rt: Runtime, now: datetime) -> tuple[list[PollReport], list[Item]]:
@@ -96,12 +96,12 @@ async def fetch_new(rt: Runtime, fetcher: Fetcher, source: Source, state: PollSt
                                                  parsers)).items
     with rt.engine.connect() as conn:
         known = item_rows.known(conn, KnownKeys.wanted_for(parsed))
-    fresh = await fill_details(fetcher, source, unseen(parsed, known), rt.gazetteer)
-    for item in merged(parsed, known):
+    found = sort_fetched(parsed, known)
+    fresh = await fill_details(fetcher, source, found.new, rt.gazetteer)
+    for item in found.merged:
         log.info("source %s: %r (%s) has the story title of an item listed before it or "
                  "stored: merged with it", source.id, item.title, item.url)
-    return Fetched(result.validators, body_hash, unchanged, parsed, fresh,
-                   republished(parsed, known))
+    return Fetched(result.validators, body_hash, unchanged, parsed, fresh, found.elsewhere)
 
 
 async def _store(rt: Runtime, source: Source, state: PollState, fetched: Fetched,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ from worker.errors import ParseError
 from worker.models import Item, Source
 from worker.sources.common import build_item
 
+log = logging.getLogger("radar.sources")
 # A feed listing more than this is broken or hostile; the newest come first anyway.
 MAX_ENTRIES = 1000
 
@@ -32,17 +34,23 @@ def parse_feed(
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False,
                               resolve_relative_uris=False)
     items = []
-    for entry in parsed.entries[:MAX_ENTRIES]:
+    for number, entry in enumerate(parsed.entries[:MAX_ENTRIES], 1):
         item = _item(source, entry, url, gazetteer, now)
         if item is not None:
             items.append(item)
+        else:  # never dropped without a word: which entry, and what it lacked
+            log.warning("source %s: feed entry %d gave no item (title %r, link %r)",
+                        source.id, number, entry.get("title", ""), entry.get("link", ""))
+    if len(parsed.entries) > MAX_ENTRIES:
+        log.warning("source %s: %d feed entries beyond the first %d were not read",
+                    source.id, len(parsed.entries) - MAX_ENTRIES, MAX_ENTRIES)
     if items:
         return items
     if not body.strip():
         raise ParseError(source.id, url, "empty body: not an RSS or Atom feed")
     if _looks_like_html(body):
         raise ParseError(source.id, url, "an HTML page, not an RSS or Atom feed (for a list "
-                                         "page, use kind: html with selectors)")
+                                         "page, use kind: html; selectors are optional)")
     if parsed.get("bozo"):
         raise ParseError(source.id, url, f"not a readable feed: {parsed.bozo_exception}")
     if not parsed.get("version"):

@@ -164,12 +164,15 @@ def _chunks(values: Iterable[T]) -> Iterable[list[T]]:
 def refresh_facts(conn: Connection, read: Callable[[Item], Facts], every: bool = False) -> int:
     """Read the facts of stored items again (those stored before facts were read, or every
     item); returns how many were updated."""
-    query = sa.select(items)
-    if not every:
-        query = query.where(items.c.facts.is_(None))
-    updated = 0
-    for row in list(conn.execute(query)):
-        conn.execute(items.update().where(items.c.id == row.id)
-                     .values(facts=facts_json(read(from_row(row)))))
-        updated += 1
-    return updated
+    updated, after = 0, 0
+    while True:  # in batches by id: a large store is not loaded whole
+        query = sa.select(items).where(items.c.id > after).order_by(items.c.id).limit(_CHUNK)
+        if not every:
+            query = query.where(items.c.facts.is_(None))
+        rows = list(conn.execute(query))
+        if not rows:
+            return updated
+        conn.execute(items.update().where(items.c.id == sa.bindparam("row_id"))
+                     .values(facts=sa.bindparam("read")),
+                     [{"row_id": r.id, "read": facts_json(read(from_row(r)))} for r in rows])
+        updated, after = updated + len(rows), rows[-1].id
