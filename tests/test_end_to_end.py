@@ -47,7 +47,8 @@ def radar(tmp_path: Path, *args: str, now: str = MONDAY_0830) -> subprocess.Comp
     return run_radar("--now", now, *args, cwd=tmp_path, env=env)
 
 
-def configure(tmp_path: Path, database_url: str, feeds: FeedServer, smtp: SmtpServer) -> None:
+def write_settings(tmp_path: Path, database_url: str, smtp: SmtpServer) -> None:
+    """radar.yaml for a run mailing through the loopback SMTP server."""
     (tmp_path / "radar.yaml").write_text(f"""
 database_url: "{database_url}"
 mail:
@@ -56,6 +57,10 @@ mail:
 fetch: {{timeout_seconds: 1}}
 web: {{base_url: "https://radar.test"}}
 """, encoding="utf-8")
+
+
+def configure(tmp_path: Path, database_url: str, feeds: FeedServer, smtp: SmtpServer) -> None:
+    write_settings(tmp_path, database_url, smtp)
     sources = [("projects", "rss", "/feeds/projects.rss", "project", None),
                ("policies", "atom", "/feeds/policies.atom", "policy", None),
                ("baodi", "rss", "/feeds/baodi-gbk.rss", "project", "宝坻"),

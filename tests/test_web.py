@@ -135,7 +135,8 @@ def test_one_click_unsubscribe_takes_effect_at_once(web: Web) -> None:
         [item] = item_rows.insert(conn, [an_item(1, source_id="p")], T0)
         digest_rows.add_matches(conn, [Match(sid, item.id or 0)], T0)
     open_due_digests(web.rt, T0, force=True)  # a digest is waiting to go out
-    link = f"/unsubscribe/{make_token(SECRET, sid, 'unsubscribe', T0 - timedelta(days=300))}"
+    link = f"/unsubscribe/{make_token(SECRET, sid, 'unsubscribe', T0)}"
+    web.clock[0] = T0 + timedelta(days=300)  # a link in a mail from 300 days ago
     page = web.client.get(link)
     assert page.status_code == 200 and "确认退订" in page.text
     assert web.subscriber("li@example.com").status == "active"  # type: ignore[attr-defined]  # GET: nothing
@@ -162,3 +163,48 @@ def test_languages_and_safe_headers(web: Web) -> None:
     assert "httponly" in headers["set-cookie"].lower() and "samesite=strict" in headers[
         "set-cookie"].lower()
     assert "<script" not in chinese.text  # works without JavaScript
+
+
+def test_fact_rules_and_reminders_on_the_preferences_page(web: Web) -> None:
+    sid = active_subscriber(web)
+    link = f"/preferences/{make_token(SECRET, sid, 'manage', T0)}"
+    page = web.client.get(link)
+    assert 'name="industries" value="生物医药"' in page.text and 'value="签约"' in page.text
+    assert 'name="reminders" value="on" checked' in page.text  # on unless turned off
+    csrf = web.csrf(link)
+    rules = {"csrf": csrf, "action": "save", "districts": ["西青区"], "frequency": "weekly",
+             "weekday": "mon", "time": "09:00", "timezone": "Asia/Shanghai"}
+    saved = web.client.post(link, data={**rules, "min_amount": "10亿", "stages": ["签约", "开工"],
+                                        "industries": ["新能源", "生物医药"]})  # reminders unticked
+    assert saved.status_code == 200 and "设置已保存" in saved.text
+    stored = web.subscriber("li@example.com")
+    assert stored.min_amount == 1e9 and stored.stages == ("签约", "开工")  # type: ignore[attr-defined]
+    assert stored.industries == ("新能源", "生物医药") and not stored.reminders  # type: ignore[attr-defined]
+    shown = web.client.get(link).text
+    assert 'value="10亿"' in shown and 'value="生物医药" checked' in shown
+    assert 'name="reminders" value="on">' in shown  # shown unticked
+    bad = web.client.post(link, data={**rules, "min_amount": "很多", "industries": ["养猪"],
+                                      "stages": ["<b>x</b>"]})
+    assert bad.status_code == 400
+    assert "请填写金额" in bad.text and "请从列表中选择产业" in bad.text
+    assert "请从列表中选择阶段" in bad.text and "<b>x</b>" not in bad.text
+    assert web.subscriber("li@example.com").min_amount == 1e9  # type: ignore[attr-defined]
+    english = web.client.post(f"{link}?lang=en", data={**rules, "min_amount": "lots"})
+    assert english.status_code == 400 and "Enter a sum such as 10亿" in english.text
+
+
+def test_signing_up_again_long_after_leaving_can_be_confirmed(web: Web) -> None:
+    web.subscribe()
+    web.client.post(web.link_in_last_mail(), data={"csrf": web.csrf(web.link_in_last_mail())})
+    with web.rt.engine.begin() as conn:
+        stored = subscriber_rows.by_email(conn, "wang@example.com")
+        assert stored is not None and stored.id is not None
+        subscriber_rows.set_status(conn, stored.id, "unsubscribed", T0)
+    web.clock[0] = T0 + timedelta(days=200)  # they come back months later
+    web.subscribe()
+    confirm = web.link_in_last_mail()
+    web.clock[0] += timedelta(hours=1)
+    web.subscribe(email="someone-else@example.com")  # a sign-up expires stale ones
+    done = web.client.post(confirm, data={"csrf": web.csrf(confirm)})
+    assert done.status_code == 200 and "订阅已确认" in done.text
+    assert web.subscriber().status == "active"  # type: ignore[attr-defined]

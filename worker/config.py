@@ -15,7 +15,15 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from worker.errors import ConfigError
 from worker.resources import default_config_dir
@@ -56,6 +64,29 @@ class MailSettings(Frozen):
     # links and a localhost From, which real mail cannot have
     trial: bool = False
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    # Reply-To of digests (e.g. the ops address); none: replies go to `from`
+    reply_to: str | None = None
+    # the sender id closing Gmail's Feedback-ID ("weekly:digest:ID"); null: no header
+    feedback_id: str | None = Field("district-radar", pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    # who the footer of every digest names as its sender, and how to reach them
+    operator_name: str = Field("district-radar", min_length=1, max_length=80)
+    operator_contact: str = Field("", max_length=200)
+
+    @field_validator("reply_to")
+    @classmethod
+    def _an_address(cls, value: str | None) -> str | None:
+        address = parseaddr(value or "")[1]
+        if value is not None and not (address.isascii() and "@" in address.strip("@")
+                                      and " " not in address):
+            raise ValueError(f"{value!r} is not a mail address (name <local@domain>)")
+        return value
+
+    @field_validator("operator_name", "operator_contact")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        if "\n" in value or "\r" in value:
+            raise ValueError("must be one line")
+        return value
 
     @property
     def send_lease(self) -> timedelta:
@@ -76,6 +107,11 @@ class FetchSettings(Frozen):
 class DigestSettings(Frozen):
     max_items: int = Field(50, ge=1)
     summary_chars: int = Field(120, ge=20)
+
+
+class FactsSettings(Frozen):
+    # yuan per US dollar: 美元 / 亿美元 sums in items and in subscribers' min_amount
+    usd_rate: float = Field(7.2, gt=0, le=100)
 
 
 class ServiceSettings(Frozen):
@@ -111,6 +147,7 @@ class Settings(Frozen):
     mail: MailSettings = Field(default_factory=MailSettings)
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
+    facts: FactsSettings = Field(default_factory=FactsSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     ops_email: str | None = None  # told when a source breaks (e.g. a list page yields nothing)

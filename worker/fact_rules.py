@@ -12,8 +12,8 @@ from worker.facts.money import find_money
 from worker.facts.stages import STAGES
 
 
-def min_amount(value: object) -> float | None:
-    """Yuan; ValueError saying what is accepted."""
+def min_amount(value: object, usd_rate: float = USD_RATE) -> float | None:
+    """Yuan (dollars at `usd_rate`); ValueError saying what is accepted."""
     if value is None or value == "":
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -23,7 +23,7 @@ def min_amount(value: object) -> float | None:
     text = str(value).strip()
     if text.replace(".", "", 1).isdigit():
         return float(text)
-    found = find_money(text if text.endswith(("元", "亿")) else text + "元", USD_RATE)
+    found = find_money(text if text.endswith(("元", "亿")) else text + "元", usd_rate)
     if len(found) != 1 or found[0].text.strip() not in (text, text + "元"):
         raise ValueError(f"{text!r} is not a sum (e.g. 10亿, 5000万元, 1亿美元, 500000000)")
     return found[0].yuan

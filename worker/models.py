@@ -54,6 +54,10 @@ class Source:
     # covering all China, where a town name shared with places elsewhere needs 天津 nearby
     scope: Literal["tianjin", "national"] = "tianjin"
     backfill_days: int = 14  # on its first poll, items older than this are stored, not sent
+    # read each new item's own page: its main text (html.detail_body, or found by
+    # sources/article.py) becomes the summary, and tags and facts are read from it
+    details: bool = False
+    usd_rate: float | None = None  # yuan per dollar for its items' facts (facts.usd_rate)
 
 
 @dataclass(frozen=True)
@@ -155,6 +159,7 @@ class Subscriber:
     min_amount: float | None = None  # yuan: only items announcing at least this much
     stages: tuple[str, ...] = ()  # only projects at one of these stages
     industries: tuple[str, ...] = ()  # only items about one of these industries
+    reminders: bool = True  # deadline reminders of the policies they received
     id: int | None = None
     # pending: not confirmed yet (web sign-up); paused: by the subscriber; suspended: bounces
     status: Literal["pending", "active", "paused", "suspended", "unsubscribed"] = "active"

@@ -25,6 +25,7 @@ from worker.store.db import connect, migrate
 if TYPE_CHECKING:
     import httpx
 
+    from worker.matching import MatchIndex
     from worker.neardup import Known, NearDuplicates
     from worker.sources.fetch import Fetcher
 
@@ -61,6 +62,29 @@ class RecentTitles:
         self._index = None
 
 
+class SubscriberIndex:
+    """The matching index of the active subscribers, kept between polls while the
+    subscribers' version (bumped by the database on every write to them) is the one it
+    was built at: rebuilding it took 1.8 s at 100,000 subscribers for every poll that
+    found something."""
+
+    def __init__(self) -> None:
+        self._index: MatchIndex | None = None
+        self._version: int | None = None
+        self.builds = 0  # how many times it was built, for tests and benchmarks
+
+    def index(self, conn: Connection, gazetteer: Gazetteer) -> MatchIndex:
+        from worker.matching import MatchIndex, compile_rule
+        from worker.store import subscribers as subscriber_rows
+
+        version = subscriber_rows.version(conn)  # read first: the listing is never older
+        if self._index is None or version != self._version:
+            active = subscriber_rows.listing(conn, active_only=True)
+            self._index = MatchIndex(compile_rule(s, gazetteer) for s in active)
+            self._version, self.builds = version, self.builds + 1
+        return self._index
+
+
 @dataclass(frozen=True)
 class Runtime:
     settings: Settings
@@ -70,6 +94,7 @@ class Runtime:
     make_fetcher: Callable[[], Fetcher]
     make_sender: Callable[[], Sender]
     recent_titles: RecentTitles = field(default_factory=RecentTitles)
+    subscriber_index: SubscriberIndex = field(default_factory=SubscriberIndex)
 
     @property
     def source_names(self) -> dict[str, str]:
@@ -91,7 +116,7 @@ def build_runtime(
     """Open (and migrate) the store, load the sources, choose the mail backend."""
     gazetteer = Gazetteer.tianjin()
     if sources is None:
-        sources = load_sources(settings.sources_file, gazetteer)
+        sources = load_sources(settings.sources_file, gazetteer, settings.facts.usd_rate)
     engine = connect(settings.database_url)
     if migrate_schema:
         migrate(engine)

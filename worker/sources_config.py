@@ -4,6 +4,7 @@ file, the entry and the key. `radar sources test --url` goes through the same ch
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -42,14 +43,17 @@ class _SourceEntry(Frozen):
     empty_alert_after: int = Field(3, ge=1)
     scope: Literal["tianjin", "national"] = "tianjin"
     backfill_days: int = Field(14, ge=0)  # on the first poll, older items are not sent
+    details: bool = False  # read each new item's own page for its text
 
 
 class _SourcesFile(Frozen):
     sources: list[_SourceEntry]
 
 
-def load_sources(path: Path, gazetteer: Gazetteer) -> tuple[Source, ...]:
-    """The sources file as Source objects; ConfigError naming the entry if wrong."""
+def load_sources(path: Path, gazetteer: Gazetteer, usd_rate: float | None = None
+                 ) -> tuple[Source, ...]:
+    """The sources file as Source objects; ConfigError naming the entry if wrong.
+    `usd_rate` (the facts.usd_rate setting) is how their items' dollars are read."""
     raw = read_yaml(path)
     try:
         parsed = _SourcesFile.model_validate(raw)
@@ -62,17 +66,18 @@ def load_sources(path: Path, gazetteer: Gazetteer) -> tuple[Source, ...]:
         if entry.id in seen:
             raise ConfigError(f"{where}.id: duplicate source id {entry.id!r}")
         seen.add(entry.id)
-        out.append(_source(entry, where, gazetteer))
+        out.append(replace(_source(entry, where, gazetteer), usd_rate=usd_rate))
     return tuple(out)
 
 
 def trial_source(url: str, kind: str, category: str, district: str | None,
-                 html: Mapping[str, Any] | None, gazetteer: Gazetteer) -> Source:
+                 html: Mapping[str, Any] | None, gazetteer: Gazetteer,
+                 details: bool = False) -> Source:
     """A source given on the command line (`radar sources test --url`), checked exactly as
     an entry of the sources file; ConfigError naming the option if wrong."""
     given = None if html is None else {k: v for k, v in html.items() if v is not None}
     raw = {"id": "try", "name": url, "kind": kind, "url": url, "category": category,
-           "district": district, "html": given}
+           "district": district, "html": given, "details": details}
     return source_from_mapping(raw, "command line", gazetteer)
 
 
@@ -95,7 +100,8 @@ def _source(entry: _SourceEntry, where: str, gazetteer: Gazetteer) -> Source:
             )
     return Source(entry.id, entry.name, entry.kind, entry.url, entry.category, district,
                   entry.interval, _html_selectors(entry, where), entry.empty_alert_after,
-                  entry.scope, entry.backfill_days)
+                  entry.scope, entry.backfill_days,
+                  entry.details or bool(entry.html and entry.html.detail_body))
 
 
 def _html_selectors(entry: _SourceEntry, where: str) -> HtmlSelectors | None:

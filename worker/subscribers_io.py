@@ -20,12 +20,13 @@ from email_validator import EmailNotValidError, validate_email
 from worker import fact_rules
 from worker.districts import Gazetteer
 from worker.errors import RadarError, SubscriberError
+from worker.facts import USD_RATE
 from worker.models import Category, Frequency, Schedule, Subscriber
 from worker.normalize import clean_text
 from worker.subscriber_files import csv_rows, yaml_rows
 
 FIELDS = ("email", "name", "districts", "categories", "keywords", "exclude",
-          "frequency", "send_at", "timezone", "min_amount", "stages", "industries")
+          "frequency", "send_at", "timezone", "min_amount", "stages", "industries", "reminders")
 EXPORT_ONLY = ("status",)  # written by export; ignored on import (status is not importable)
 _SPLIT = re.compile(r"[,，、;；|\r\n]")  # one term per line is fine too
 _CATEGORY_NAMES = {"project": "project", "projects": "project", "招商项目": "project",
@@ -33,6 +34,8 @@ _CATEGORY_NAMES = {"project": "project", "projects": "project", "招商项目": 
                    "优惠政策": "policy", "政策": "policy"}
 _FREQUENCY_NAMES = {"instant": "instant", "即时": "instant", "daily": "daily", "每日": "daily",
                     "每天": "daily", "weekly": "weekly", "每周": "weekly"}
+_SWITCH = {"true": True, "yes": True, "on": True, "1": True, "是": True, "开": True,
+           "false": False, "no": False, "off": False, "0": False, "否": False, "关": False}
 _DAYS = {name: i for i, names in enumerate((
     ("mon", "monday", "周一", "星期一"), ("tue", "tuesday", "周二", "星期二"),
     ("wed", "wednesday", "周三", "星期三"), ("thu", "thursday", "周四", "星期四"),
@@ -43,18 +46,20 @@ MAX_TERMS = 100
 MAX_TERM_CHARS = 50
 
 
-def read_subscribers_file(path: Path, gazetteer: Gazetteer, notes: list[str] | None = None
+def read_subscribers_file(path: Path, gazetteer: Gazetteer, notes: list[str] | None = None,
+                          usd_rate: float = USD_RATE
                           ) -> tuple[list[Subscriber], list[SubscriberError]]:
     """`read_subscribers` over a file; RadarError if it cannot be read."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
         raise RadarError(f"{path}: cannot read: {e}") from e
-    return read_subscribers(text, str(path), gazetteer, notes)
+    return read_subscribers(text, str(path), gazetteer, notes, usd_rate)
 
 
 def read_subscribers(
-    text: str, filename: str, gazetteer: Gazetteer, notes: list[str] | None = None
+    text: str, filename: str, gazetteer: Gazetteer, notes: list[str] | None = None,
+    usd_rate: float = USD_RATE,
 ) -> tuple[list[Subscriber], list[SubscriberError]]:
     """Every valid row, and one SubscriberError per invalid one; `notes` collects what was
     read as something else (a park's name as its district)."""
@@ -71,7 +76,7 @@ def read_subscribers(
             bad.append(SubscriberError(where, row))
             continue
         try:
-            subscriber = parse_row(row, where, gazetteer, notes)
+            subscriber = parse_row(row, where, gazetteer, notes, usd_rate)
         except SubscriberError as e:
             bad.append(e)
             continue
@@ -86,7 +91,7 @@ def read_subscribers(
 
 
 def parse_row(row: Mapping[str, Any], where: str, gazetteer: Gazetteer,
-              notes: list[str] | None = None) -> Subscriber:
+              notes: list[str] | None = None, usd_rate: float = USD_RATE) -> Subscriber:
     """One subscriber record; SubscriberError naming the field and what was expected."""
     unknown = sorted(set(row) - set(FIELDS) - set(EXPORT_ONLY))
     if unknown:
@@ -106,14 +111,28 @@ def parse_row(row: Mapping[str, Any], where: str, gazetteer: Gazetteer,
         exclude=_checked_terms(row, "exclude", where),
         schedule=Schedule(cast(Frequency, frequency), at, weekday,
                           _timezone(row.get("timezone"), where)),
-        **_fact_rules(row, where),
+        reminders=_switch(row.get("reminders"), where, "reminders"),
+        **_fact_rules(row, where, usd_rate),
     )
 
 
-def _fact_rules(row: Mapping[str, Any], where: str) -> dict[str, Any]:
+def _switch(value: Any, where: str, field: str) -> bool:
+    """On unless said otherwise: true/false, yes/no, on/off, 1/0, 是/否, 开/关."""
+    if value is None or value == "":
+        return True
+    if isinstance(value, bool):
+        return value
+    said = _SWITCH.get(str(value).strip().lower())
+    if said is None:
+        raise SubscriberError(where, f"{field}: {value!r} is not true or false")
+    return said
+
+
+def _fact_rules(row: Mapping[str, Any], where: str, usd_rate: float) -> dict[str, Any]:
     """min_amount, stages, industries; SubscriberError naming the field if wrong."""
     out: dict[str, Any] = {}
-    for field, parse in (("min_amount", lambda: fact_rules.min_amount(row.get("min_amount"))),
+    for field, parse in (("min_amount",
+                          lambda: fact_rules.min_amount(row.get("min_amount"), usd_rate)),
                          ("stages", lambda: fact_rules.stages(_terms(row, "stages"))),
                          ("industries", lambda: fact_rules.industries(_terms(row, "industries")))):
         try:
@@ -237,7 +256,8 @@ def _record(s: Subscriber) -> dict[str, Any]:
             "exclude": list(s.exclude), "frequency": s.schedule.frequency,
             "send_at": f"{day} {send_at}" if s.schedule.frequency == "weekly" else send_at,
             "timezone": s.schedule.timezone, "min_amount": s.min_amount or "",
-            "stages": list(s.stages), "industries": list(s.industries), "status": s.status}
+            "stages": list(s.stages), "industries": list(s.industries), "reminders": s.reminders,
+            "status": s.status}
 
 
 assert set(get_args(Category)) == set(_CATEGORY_NAMES.values())

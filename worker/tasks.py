@@ -46,7 +46,7 @@ def settings() -> Settings:
 
 @cache
 def sources() -> tuple[Source, ...]:
-    return load_sources(settings().sources_file, Gazetteer.tianjin())
+    return load_sources(settings().sources_file, Gazetteer.tianjin(), settings().facts.usd_rate)
 
 
 def celery_config(s: Settings, polled: tuple[Source, ...]) -> dict[str, Any]:

@@ -22,10 +22,13 @@ def facts_refresh(ctx: Context, /, every: bool) -> None:
     from worker.models import Facts, Item
     from worker.store import items as item_rows
 
-    def read(item: Item) -> Facts:
-        return read_facts(item.title, item.summary, item.category, item.published.date())
+    rt = ctx.runtime()
 
-    with ctx.runtime().engine.begin() as conn:
+    def read(item: Item) -> Facts:
+        return read_facts(item.title, item.summary, item.category, item.published.date(),
+                          rt.settings.facts.usd_rate)
+
+    with rt.engine.begin() as conn:
         updated = item_rows.refresh_facts(conn, read, every)
     click.echo(f"facts read for {updated} item(s)")
 

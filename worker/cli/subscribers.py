@@ -39,7 +39,7 @@ def import_file(rt: Runtime, file: Path, now: datetime) -> tuple[int, int, int]:
     from worker.subscribers_io import read_subscribers_file
 
     notes: list[str] = []
-    good, bad = read_subscribers_file(file, rt.gazetteer, notes)
+    good, bad = read_subscribers_file(file, rt.gazetteer, notes, rt.settings.facts.usd_rate)
     for note in notes[:SHOWN_REJECTIONS]:
         click.echo(f"note: {note}", err=True)
     for error in bad[:SHOWN_REJECTIONS]:
@@ -68,6 +68,10 @@ def subscribers_list(ctx: Context) -> None:
             "categories=" + ",".join(s.categories) if s.categories else "",
             "keywords=" + ",".join(s.keywords) if s.keywords else "",
             "exclude=" + ",".join(s.exclude) if s.exclude else "",
+            f"min_amount={s.min_amount:.0f}" if s.min_amount is not None else "",
+            "stages=" + ",".join(s.stages) if s.stages else "",
+            "industries=" + ",".join(s.industries) if s.industries else "",
+            "" if s.reminders else "reminders=off",
         ]))
         click.echo(f"{s.email}\t{s.status}\t{s.schedule.frequency}\t{rules or 'everything'}")
     click.echo(f"{len(rows)} subscriber(s)", err=True)

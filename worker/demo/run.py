@@ -27,7 +27,8 @@ def run_demo(folder: Path, now: datetime, say: Callable[[str], object]) -> Cycle
         rt = build_runtime(settings)
         say(f"sample site:  {base_url} ({len(rt.sources)} sources)")
         say(f"database:     {folder / 'radar.db'}")
-        people, rejected = read_subscribers_file(sample_subscribers(), rt.gazetteer)
+        people, rejected = read_subscribers_file(sample_subscribers(), rt.gazetteer, None,
+                                                 rt.settings.facts.usd_rate)
         assert not rejected, rejected  # the bundled file is ours
         with rt.engine.begin() as conn:
             added, updated = subscriber_rows.save_all(conn, people, now)

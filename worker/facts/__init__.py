@@ -3,6 +3,7 @@
     amounts.py     investment sums, their kind and qualifier, the headline one
     money.py       sums of money as printed → yuan
     stages.py      the stage a project reports (签约, 开工, 投产 …)
+    projects.py    how many projects it reports
     industries.py  the industries it is about (worker/data/industries.yaml)
     policy.py      deadline, support, subsidy rate, kind of a policy item
 
@@ -11,20 +12,16 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from worker.facts.amounts import amounts, headline
 from worker.facts.industries import tianjin_industries
 from worker.facts.policy import deadline, policy_kind, support_max, support_rate
+from worker.facts.projects import project_count
 from worker.facts.stages import stage
 from worker.models import Facts
 
-USD_RATE = 7.2  # yuan per dollar; a setting would be better (see README)
-_COUNT = re.compile(
-    r"(?:签约|引进|落地|开工|竣工|投产|集中签约|重点|重大)?项目(?:共)?(?P<a>\d+)个"
-    r"|(?P<b>\d+)个(?:重点|重大|产业|招商|新|优质|高质量)*项目"
-    r"|(?P<c>\d+)(?:个)?(?:重点|重大)?项目(?:集中)?(?:签约|开工|落地|竣工|投产)")
+USD_RATE = 7.2  # yuan per dollar unless the facts.usd_rate setting says otherwise
 
 
 def read_facts(title: str, summary: str, category: str, published: date,
@@ -32,7 +29,7 @@ def read_facts(title: str, summary: str, category: str, published: date,
     """The facts of one item (title and summary)."""
     text = f"{title}。{summary}"
     if category == "policy":
-        return Facts(industries=tianjin_industries().find(text),
+        return Facts(industries=tianjin_industries().find(title, summary),
                      deadline=deadline(text, published),
                      support_max=support_max(text, usd_rate),
                      support_rate=support_rate(text),
@@ -41,6 +38,7 @@ def read_facts(title: str, summary: str, category: str, published: date,
     top = headline(found)
     invested = [a for a in found if a.investment]
     ordered = ([top] if top else []) + [a for a in invested if a is not top]
+    reached = stage(title, summary)
     return Facts(
         amount=top.money.yuan if top else None,
         amount_text=top.money.text if top else "",
@@ -48,14 +46,7 @@ def read_facts(title: str, summary: str, category: str, published: date,
         amount_qualifier=top.qualifier if top else "",
         amounts=tuple(dict.fromkeys(a.money.text for a in ordered)),
         project_count=project_count(text),
-        stage=stage(title, summary),
-        industries=tianjin_industries().find(text),
+        stage=reached,
+        industries=tianjin_industries().find(title, summary),
     )
 
-
-def project_count(text: str) -> int | None:
-    """'签约项目32个', '23个重点项目' → the count; one project's news → 1."""
-    counts = [int(next(g for g in m.groups() if g)) for m in _COUNT.finditer(text)]
-    if counts:
-        return max(counts)
-    return 1 if "项目" in text else None

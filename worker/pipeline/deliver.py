@@ -11,16 +11,19 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection
 
 from worker.digest.compose import compose
+from worker.digest.reminder import compose_reminder
 from worker.errors import MailError
 from worker.mail import Sender
-from worker.mail.message import build_message
+from worker.mail.message import Envelope, build_message
 from worker.mail.sessions import over_sessions
+from worker.models import Rendered
 from worker.pipeline.outcomes import (
     STOPS_THE_ROUND,
     SendOutcome,
@@ -30,10 +33,12 @@ from worker.pipeline.outcomes import (
     retry_at,
     triage,
 )
+from worker.reminders import is_reminder
 from worker.runtime import Runtime
 from worker.schedule import plan_digest
 from worker.store import conditions
 from worker.store import digests as digest_rows
+from worker.store import reminders as reminder_rows
 from worker.store import subscribers as subscriber_rows
 from worker.store.digests import DigestContents
 
@@ -53,7 +58,10 @@ class SendReport:
 def open_due_digests(
     rt: Runtime, now: datetime, force: bool = False, email: str | None = None
 ) -> int:
-    """Create the digests that are due (all waiting ones if `force`); returns how many."""
+    """Create the digests that are due (all waiting ones if `force`), and the deadline
+    reminder mails; returns how many digests."""
+    with rt.engine.begin() as conn:
+        reminder_rows.open_due(conn, now)
     with rt.engine.begin() as conn:
         plans = []
         for waiting in digest_rows.waiting(conn, email):
@@ -78,9 +86,13 @@ async def send_pending(rt: Runtime, now: datetime, email: str | None = None) -> 
         digest_ids = digest_rows.sendable(conn, now, rt.settings.mail.send_lease, email)
     sessions = rt.settings.mail.connections
     size = batch_size(len(digest_ids), sessions, rt.settings.service.send_batch)
+    started = time.monotonic()
 
     async def send_batch(sender: Sender, batch: list[int]) -> bool:
-        outcomes = await send_digests(rt, sender, batch, now)
+        # Each batch is claimed at the time it starts, not the round's: a long round's
+        # later batches would otherwise look like lapsed leases to another worker.
+        at = now + timedelta(seconds=time.monotonic() - started)
+        outcomes = await send_digests(rt, sender, batch, at)
         report.outcomes.update(outcomes)
         # else each of the rest would wait a timeout, or be refused in turn
         return not set(STOPS_THE_ROUND) & set(outcomes.values())
@@ -123,7 +135,7 @@ def _claim(rt: Runtime, digest_ids: Sequence[int], now: datetime
     ready: list[DigestContents] = []
     with rt.engine.begin() as conn:
         claimed = digest_rows.claim(conn, digest_ids, now, rt.settings.mail.send_lease)
-        for contents in digest_rows.contents(conn, claimed):
+        for contents in _with_reminders(conn, digest_rows.contents(conn, claimed), now):
             verdict = triage(contents)
             if verdict == "cancel":
                 digest_rows.cancel(conn, contents.id,
@@ -136,6 +148,24 @@ def _claim(rt: Runtime, digest_ids: Sequence[int], now: datetime
                 ready.append(contents)
     outcomes.update({d: "taken" for d in set(digest_ids).difference(claimed)})
     return outcomes, ready
+
+
+def _with_reminders(conn: Connection, loaded: list[DigestContents], now: datetime
+                    ) -> list[DigestContents]:
+    """A reminder mail carries its reminders, not deliveries."""
+    ids = [c.id for c in loaded if is_reminder(c.period_key)]
+    if not ids:
+        return loaded
+    carried = reminder_rows.entries(conn, ids, now)
+    return [replace(c, entries=tuple(carried.get(c.id, ()))) if c.id in ids else c
+            for c in loaded]
+
+
+def _compose(rt: Runtime, contents: DigestContents, now: datetime
+             ) -> tuple[Rendered, Envelope]:
+    make = compose_reminder if is_reminder(contents.period_key) else compose
+    return make(contents.subscriber, contents.period_key, contents.entries, rt.settings,
+                rt.gazetteer, rt.source_names, now)
 
 
 def _hand_back(rt: Runtime, left: list[int]) -> None:
@@ -151,9 +181,7 @@ def _hand_back(rt: Runtime, left: list[int]) -> None:
 async def _send_claimed(rt: Runtime, sender: Sender, contents: DigestContents,
                         now: datetime) -> SendOutcome:
     try:
-        rendered, envelope = compose(contents.subscriber, contents.period_key,
-                                     contents.entries, rt.settings, rt.gazetteer,
-                                     rt.source_names, now)
+        rendered, envelope = _compose(rt, contents, now)
         await sender.send(build_message(rendered, envelope, now))
     except MailError as e:
         return _record_failure(rt, contents, e, now)
@@ -163,20 +191,31 @@ async def _send_claimed(rt: Runtime, sender: Sender, contents: DigestContents,
             digest_rows.release(conn, contents.id, f"internal error: {type(e).__name__}: {e}",
                                 retry_at(contents.attempts, rt.settings.service, now))
         return "deferred"
-    await _record_sent(rt, contents.id, [e.delivery_id for e in contents.entries], now)
+    await _record_sent(rt, contents, now)
     return "sent"
 
 
-async def _record_sent(rt: Runtime, digest_id: int, delivery_ids: list[int], now: datetime
-                       ) -> None:
+def _mark_sent(conn: Connection, contents: DigestContents, now: datetime) -> None:
+    """The digest and what it carried; a digest's deadlines are planned as reminders."""
+    carried = [e.delivery_id for e in contents.entries]
+    if is_reminder(contents.period_key):
+        digest_rows.mark_sent(conn, contents.id, [], now)
+        reminder_rows.mark_sent(conn, carried, now)
+    else:
+        digest_rows.mark_sent(conn, contents.id, carried, now)
+        reminder_rows.schedule(conn, contents.subscriber, contents.entries, now)
+
+
+async def _record_sent(rt: Runtime, contents: DigestContents, now: datetime) -> None:
     """Mark a delivered digest sent, riding out a short database outage: if the mark is
     lost, the lease runs out and the digest goes out a second time."""
+    digest_id = contents.id
     deadline = time.monotonic() + rt.settings.mail.send_lease.total_seconds() * 0.8
     pause = 0.25  # give up before another worker may claim it
     while True:
         try:
             with rt.engine.begin() as conn:
-                digest_rows.mark_sent(conn, digest_id, delivery_ids, now)
+                _mark_sent(conn, contents, now)
             return
         except sa_exc.OperationalError as e:  # connection refused or dropped
             if time.monotonic() + pause > deadline:
@@ -199,8 +238,8 @@ def _record_failure(rt: Runtime, contents: DigestContents, error: MailError, now
             digest_rows.release(conn, contents.id, str(error), failure.retry_at)
             log.warning("digest %d deferred until %s: %s", contents.id, failure.retry_at, error)
             return failure.outcome
-        digest_rows.mark_failed(conn, contents.id, str(error))
-        if failure.hard_bounce and subscriber_id is not None and \
+        failed_now = digest_rows.mark_failed(conn, contents.id, str(error))
+        if failed_now and failure.hard_bounce and subscriber_id is not None and \
                 subscriber_rows.record_hard_bounce(conn, subscriber_id,
                                                    rt.settings.mail.suspend_after_bounces):
             log.warning("subscriber %d suspended after repeated rejections", subscriber_id)

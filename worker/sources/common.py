@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from worker.districts import Gazetteer
-from worker.facts import read_facts
+from worker.facts import USD_RATE, read_facts
 from worker.models import Item, Source
 from worker.normalize import canonical_url, content_fingerprint, html_to_text
 from worker.policy import policy_meta
@@ -37,7 +37,8 @@ def build_item(
         doc_number=meta.doc_number if meta else "",
         doc_types=meta.doc_types if meta else (),
         dated=dated,
-        facts=read_facts(title, summary, source.category, published.date()),
+        facts=read_facts(title, summary, source.category, published.date(),
+                         source.usd_rate or USD_RATE),
     )
 
 
@@ -53,5 +54,6 @@ def with_body(item: Item, source: Source, body: str, gazetteer: Gazetteer) -> It
         issuer=meta.issuer if meta else item.issuer,
         doc_number=meta.doc_number if meta else item.doc_number,
         doc_types=meta.doc_types if meta else item.doc_types,
-        facts=read_facts(item.title, summary, source.category, item.published.date()),
+        facts=read_facts(item.title, summary, source.category, item.published.date(),
+                         source.usd_rate or USD_RATE),
     )

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from worker.models import Schedule, Subscriber
-from worker.store.tables import subscribers
+from worker.store.tables import subscribers, subscribers_version
 
 
 def save(conn: Connection, subscriber: Subscriber, now: datetime) -> tuple[Subscriber, bool]:
@@ -77,6 +77,11 @@ def by_ids(conn: Connection, subscriber_ids: Collection[int]) -> dict[int, Subsc
     return {r.id: from_row(r) for r in rows}
 
 
+def version(conn: Connection) -> int:
+    """Bumped by the database on every write to subscribers (triggers, migration 0009)."""
+    return int(conn.execute(sa.select(subscribers_version.c.version)).scalar_one())
+
+
 def listing(conn: Connection, active_only: bool = False) -> list[Subscriber]:
     query = sa.select(subscribers).order_by(subscribers.c.email)
     if active_only:
@@ -115,9 +120,10 @@ def set_status(conn: Connection, subscriber_id: int, status: str, now: datetime,
 
 
 def expire_pending(conn: Connection, before: datetime) -> int:
-    """Forget sign-ups never confirmed since `before`."""
+    """Forget sign-ups never confirmed since `before`. By the last change, not the row's
+    age: someone who left long ago and signs up again has their days to confirm."""
     return conn.execute(subscribers.delete().where(
-        subscribers.c.status == "pending", subscribers.c.created_at < before)).rowcount
+        subscribers.c.status == "pending", subscribers.c.updated_at < before)).rowcount
 
 
 def record_hard_bounce(conn: Connection, subscriber_id: int, suspend_after: int) -> bool:
@@ -151,6 +157,7 @@ def _values(s: Subscriber) -> dict[str, Any]:
         "min_amount": s.min_amount,
         "stages": list(s.stages),
         "industries": list(s.industries),
+        "reminders": s.reminders,
     }
 
 
@@ -163,5 +170,5 @@ def from_row(row: Any) -> Subscriber:
                           row.timezone),
         id=row.id, status=row.status, created_at=row.created_at,
         min_amount=row.min_amount, stages=tuple(row.stages or ()),
-        industries=tuple(row.industries or ()),
+        industries=tuple(row.industries or ()), reminders=bool(row.reminders),
     )

@@ -102,6 +102,8 @@ subscribers = sa.Table(
     sa.Column("min_amount", sa.Float),  # yuan
     sa.Column("stages", sa.JSON),
     sa.Column("industries", sa.JSON),
+    # deadline reminders of policies they received (worker/reminders.py)
+    sa.Column("reminders", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("status", sa.String(16), nullable=False, server_default="active"),
     sa.Column("hard_bounces", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created_at", UTCDateTime, nullable=False),
@@ -140,6 +142,26 @@ deliveries = sa.Table(
     sa.UniqueConstraint("subscriber_id", "item_id"),
 )
 
+# A policy's deadline, reminded to a subscriber it reached: planned when the digest that
+# carried it was sent, mailed in a digest row of its own ("r:<id>"), so the same claim,
+# lease and outcomes apply. One row per (subscriber, item, days before): never twice.
+reminders = sa.Table(
+    "reminders", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("subscriber_id", sa.Integer,
+              sa.ForeignKey("subscribers.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id"), nullable=False),
+    sa.Column("days_before", sa.Integer, nullable=False),
+    sa.Column("deadline", sa.Date, nullable=False),
+    sa.Column("due_at", UTCDateTime, nullable=False, index=True),
+    sa.Column("lapse_at", UTCDateTime, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("digest_id", sa.Integer, sa.ForeignKey("digests.id", ondelete="SET NULL"),
+              index=True),
+    sa.Column("sent_at", UTCDateTime),
+    sa.UniqueConstraint("subscriber_id", "item_id", "days_before"),
+)
+
 # Something wrong with the service as a whole that ops must fix (e.g. the SMTP server
 # refusing to send for us): raised once, shown by `radar status`, cleared when it works.
 conditions = sa.Table(
@@ -148,4 +170,30 @@ conditions = sa.Table(
     sa.Column("message", sa.Text, nullable=False),
     sa.Column("since", UTCDateTime, nullable=False),
     sa.Column("last_seen_at", UTCDateTime, nullable=False),
+)
+
+# One row (id 1): bumped by triggers (migration 0009) on every write to subscribers, so a
+# process can keep its matching index while the number it read last is still there.
+subscribers_version = sa.Table(
+    "subscribers_version", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("version", sa.BigInteger, nullable=False),
+)
+
+# A bounce read from a delivery-status notification (`radar bounces import`): one row per
+# recipient and bounced mail, so importing the same DSN again counts nothing twice.
+bounces = sa.Table(
+    "bounces", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("key", sa.String(64), nullable=False, unique=True),  # worker/mail/dsn.py
+    sa.Column("recipient", sa.String(320), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # 5.1.1
+    sa.Column("kind", sa.String(16), nullable=False),  # hard | policy | message | unclear
+    sa.Column("counted", sa.Boolean, nullable=False),  # a hard bounce of a subscriber
+    sa.Column("diagnostic", sa.Text, nullable=False, server_default=""),
+    sa.Column("dsn_message_id", sa.Text),
+    sa.Column("subscriber_id", sa.Integer,
+              sa.ForeignKey("subscribers.id", ondelete="SET NULL")),
+    sa.Column("digest_id", sa.Integer, sa.ForeignKey("digests.id", ondelete="SET NULL")),
+    sa.Column("imported_at", UTCDateTime, nullable=False),
 )
