@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from worker.digest.factline import fact_line, yuan
+from worker.digest.marks import Fragment, highlight
+from worker.digest.period import Coverage, coverage, is_older, period_label
 from worker.districts import Gazetteer
 from worker.models import CATEGORIES, CATEGORY_LABELS, DistrictTag, Entry, Subscriber
 
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 FREQUENCY_LABELS = {"instant": "即时提醒", "daily": "日报", "weekly": "周报"}
 CITYWIDE = "天津市"
+PREHEADER_CHARS = 110  # about what the longest inbox previews show
 UNDATED = "日期未注明"  # the source printed no date: never show when we happened to see it
-
-
-@dataclass(frozen=True)
-class Fragment:
-    text: str
-    highlight: bool
 
 
 @dataclass(frozen=True)
@@ -37,6 +33,7 @@ class DigestItem:
     also_in: tuple[str, ...] = ()  # names of other sources that published it
     facts: str = ""  # 总投资42亿元 · 签约 · 高端装备 (digest/factline.py)
     amount: float = -1.0  # the headline investment, for ordering (-1: none stated)
+    older: bool = False  # dated well before the period it arrives in (digest/period.py)
 
 
 @dataclass(frozen=True)
@@ -62,6 +59,14 @@ class Links:
 
 
 @dataclass(frozen=True)
+class Operator:
+    """Who sends the mail, as the footer names them (mail.operator_name / _contact)."""
+
+    name: str = "district-radar"
+    contact: str = ""  # e.g. "天津某某咨询有限公司 · 天津市和平区… · 022-1234 5678"
+
+
+@dataclass(frozen=True)
 class Digest:
     subject: str
     heading: str
@@ -73,6 +78,9 @@ class Digest:
     counts: tuple[tuple[str, int], ...]  # (category label, n) over everything matched
     preferences: tuple[tuple[str, str], ...]
     links: Links
+    period: str = ""  # "2025年7月21日–7月28日", or "截至 …" for alerts (digest/period.py)
+    preheader: str = ""  # hidden first text: what inbox lists show after the subject
+    operator: Operator = Operator()
     # weekly digests open with it: (district, items, total announced investment)
     summary: tuple[tuple[str, int, str], ...] = ()
 
@@ -87,36 +95,48 @@ def build_digest(
     links: Links,
     max_items: int,
     summary_chars: int,
+    period_key: str | None = None,
+    operator: Operator = Operator(),
 ) -> Digest:
     """What the reader sees: sections by district, then category; newest first; capped."""
     tz = ZoneInfo(subscriber.schedule.timezone)
+    covered = coverage(subscriber.schedule, period_key, now)
     newest = sorted(entries, key=lambda e: (e.item.published, e.item.id or 0), reverse=True)
     shown = newest[:max_items]
     placed: dict[str, dict[str, list[DigestItem]]] = {}
     for entry in shown:
         district = _home_district(entry, gazetteer)
-        view = _item_view(entry, district, tz, source_names, summary_chars)
+        view = _item_view(entry, district, tz, source_names, summary_chars, covered)
         placed.setdefault(district, {}).setdefault(entry.item.category, []).append(view)
     sections = _sections(placed, _district_order(subscriber, gazetteer))
-    weekly = subscriber.schedule.frequency == "weekly"
-    counts = tuple(
-        (CATEGORY_LABELS[c], n) for c in CATEGORIES
-        if (n := sum(1 for e in entries if e.item.category == c))
-    )
+    counts = tuple((CATEGORY_LABELS[c], n) for c in CATEGORIES
+                   if (n := sum(1 for e in entries if e.item.category == c)))
     kind = FREQUENCY_LABELS[subscriber.schedule.frequency]
     return Digest(
         subject=_subject(kind, [s.district for s in sections], counts),
         heading=f"天津区域投资动态{kind}",
         greeting=f"{subscriber.name}，您好：" if subscriber.name else "您好：",
         as_of=now.astimezone(tz).strftime("%Y年%m月%d日 %H:%M"),
-        sections=sections,
-        total=len(entries),
-        shown=len(shown),
-        counts=counts,
-        preferences=preference_lines(subscriber),
-        links=links,
-        summary=district_summary(entries, gazetteer) if weekly else (),
+        period=period_label(covered, tz),
+        preheader=preheader(sections),
+        sections=sections, total=len(entries), shown=len(shown), counts=counts,
+        preferences=preference_lines(subscriber), links=links, operator=operator,
+        summary=district_summary(entries, gazetteer)
+        if subscriber.schedule.frequency == "weekly" else (),
     )
+
+
+def preheader(sections: Sequence[Section], limit: int = PREHEADER_CHARS) -> str:
+    """The inbox preview: the first two items' titles with their facts, not the subject
+    again (clients show the first text of the body after the subject)."""
+    lines = []
+    for item in [item for s in sections for g in s.groups for item in g.items][:2]:
+        title = "".join(f.text for f in item.title)
+        # facts the title does not already say ("总投资42亿元" is often in both)
+        facts = [fact for fact in item.facts.split(" · ") if fact and fact not in title]
+        lines.append(title + (f"（{'，'.join(facts)}）" if facts else ""))
+    text = "；".join(lines)
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
 def _sections(placed: Mapping[str, Mapping[str, list[DigestItem]]],
@@ -169,7 +189,7 @@ def _home_district(entry: Entry, gazetteer: Gazetteer) -> str:
 
 def _item_view(
     entry: Entry, district: str, tz: ZoneInfo, source_names: Mapping[str, str],
-    summary_chars: int,
+    summary_chars: int, covered: Coverage,
 ) -> DigestItem:
     item = entry.item
     summary = item.summary
@@ -193,6 +213,7 @@ def _item_view(
                                     if s != item.source_id)),
         facts=fact_line(item.facts, item.category == "policy"),
         amount=item.facts.amount if item.facts.amount is not None else -1.0,
+        older=item.dated and is_older(item.published, covered),
     )
 
 
@@ -200,26 +221,6 @@ def _named(tag: DistrictTag) -> str:
     """'武清区（京滨工业园）' when a place below the district gave the tag."""
     places = [e.name for e in tag.evidence if e.kind != "district" and e.name != tag.district]
     return f"{tag.district}（{places[0]}）" if places else tag.district
-
-
-def highlight(text: str, terms: Sequence[str]) -> tuple[Fragment, ...]:
-    """Split text so the matched terms can be marked (case-insensitive)."""
-    if not terms or not text:
-        return (Fragment(text, False),) if text else ()
-    pattern = re.compile(
-        "|".join(re.escape(t) for t in sorted(set(terms), key=len, reverse=True)),
-        re.IGNORECASE,
-    )
-    out: list[Fragment] = []
-    position = 0
-    for found in pattern.finditer(text):
-        if found.start() > position:
-            out.append(Fragment(text[position:found.start()], False))
-        out.append(Fragment(found.group(), True))
-        position = found.end()
-    if position < len(text):
-        out.append(Fragment(text[position:], False))
-    return tuple(out)
 
 
 def preference_lines(subscriber: Subscriber) -> tuple[tuple[str, str], ...]:
@@ -235,4 +236,19 @@ def preference_lines(subscriber: Subscriber) -> tuple[tuple[str, str], ...]:
         ("关键词", "、".join(subscriber.keywords) or "不限"),
         ("排除", "、".join(subscriber.exclude) or "无"),
         ("频率", f"{FREQUENCY_LABELS[s.frequency]}（{when}，{s.timezone}）"),
+        *_fact_rule_lines(subscriber),
     )
+
+
+def _fact_rule_lines(subscriber: Subscriber) -> tuple[tuple[str, str], ...]:
+    """Only the rules a subscriber set (they explain why fewer items come)."""
+    lines = []
+    if subscriber.min_amount is not None:
+        lines.append(("最低投资额", yuan(subscriber.min_amount)))
+    if subscriber.stages:
+        lines.append(("项目阶段", "、".join(subscriber.stages)))
+    if subscriber.industries:
+        lines.append(("产业", "、".join(subscriber.industries)))
+    if not subscriber.reminders:
+        lines.append(("截止提醒", "已关闭"))
+    return tuple(lines)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -10,7 +10,8 @@ import css_inline
 import jinja2
 from markupsafe import Markup, escape
 
-from worker.digest.build import Digest, Fragment
+from worker.digest.build import Digest
+from worker.digest.marks import Fragment, padded
 from worker.models import Rendered
 from worker.resources import templates_dir
 
@@ -20,8 +21,20 @@ def render_digest(digest: Digest, templates: Path | None = None) -> Rendered:
     env = jinja_environment(templates or templates_dir())
     text = env.get_template("digest.txt").render(digest=digest)
     html = env.get_template("digest.html").render(digest=digest)
-    # Mail clients drop <style>; inline it (and keep nothing the client would ignore).
-    return Rendered(digest.subject, text, css_inline.inline(html))
+    return Rendered(digest.subject, text, _DIGEST_INLINER.inline(html))
+
+
+def inline_css(html: str) -> str:
+    """Mail clients drop <style>; inline it (and keep nothing the client would ignore)."""
+    return css_inline.inline(html)
+
+
+# The digest's rules are inlined and minified (Gmail clips the HTML after ~102 KB); only
+# its @media rules (dark mode, phones) stay in <style>: they cannot be inlined, and the
+# clients that honour them read <style>. Nothing is fetched.
+_DIGEST_INLINER = css_inline.CSSInliner(keep_at_rules=True, minify_css=True,
+                                        load_remote_stylesheets=False)
+NOWRAP_CHARS = 16  # a longer meta piece may be wider than a phone: let it wrap
 
 
 @lru_cache(maxsize=4)
@@ -36,15 +49,27 @@ def jinja_environment(folder: Path) -> jinja2.Environment:
     )
     env.filters["marked"] = _marked
     env.filters["plain"] = _plain
+    env.filters["together"] = _together
     return env
 
 
-def _marked(fragments: Iterable[Fragment]) -> Markup:
-    """Escaped text with the matched keywords in <mark>."""
+def _marked(fragments: Sequence[Fragment]) -> Markup:
+    """Escaped text with the matched keywords in <mark>, padded so no tag splits a word
+    (digest/marks.py)."""
     return Markup("").join(
-        Markup("<mark>{}</mark>").format(f.text) if f.highlight else escape(f.text)
-        for f in fragments
+        Markup("<mark>{}{}{}</mark>").format(before, text, after) if fragment.highlight
+        else escape(text)
+        for fragment, (before, text, after) in zip(fragments, padded(fragments), strict=True)
     )
+
+
+def _together(text: str, tone: str = "") -> Markup:
+    """A short meta piece ("命中：人工智能") kept on one line (Chinese breaks anywhere), in a
+    span of class `tone` too if given."""
+    classes = " ".join(c for c in ("" if len(text) > NOWRAP_CHARS else "nw", tone) if c)
+    if not classes:
+        return escape(text)
+    return Markup('<span class="{}">{}</span>').format(classes, text)
 
 
 def _plain(fragments: Iterable[Fragment]) -> str:
