@@ -38,6 +38,8 @@ class PageScore:
     right: int
     dates_right: int
     selector: str
+    government: bool = True
+    errors: tuple[str, ...] = ()  # items given that are not labelled, labelled ones missed
 
     @property
     def precision(self) -> float:
@@ -60,17 +62,24 @@ def score(page: dict[str, Any], gazetteer: Gazetteer) -> PageScore:
     expected = {(_fold(i["title"]), canonical_url(i["url"]) if i.get("url") else None):
                 i.get("date") for i in page.get("items") or ()}
     right = dates = 0
+    errors: list[str] = []
+    hits: set[tuple[str, str | None]] = set()
     for item in found.items:
         key = (_fold(item.title), item.url)
         loose = (_fold(item.title), None)  # the page has no GET link for it
         hit = key if key in expected else loose if loose in expected else None
         if hit is None:
+            errors.append(f"not labelled: {key[0]} <{key[1]}>")
             continue
-        right += 1
+        right, hits = right + 1, hits | {hit}
         day = f"{item.published:%Y-%m-%d}" if item.dated else None
         dates += day == expected[hit]
+    errors += [f"missed: {title} <{url}>" for title, url in expected if (title, url) not in hits]
     selector = found.detected.item_selector if found.detected else "(none)"
-    return PageScore(page["file"], len(expected), len(found.items), right, dates, selector)
+    government = page.get("sector", "government") == "government" and \
+        not page["file"].startswith("fund-")
+    return PageScore(page["file"], len(expected), len(found.items), right, dates, selector,
+                     government, tuple(errors))
 
 
 def run() -> list[PageScore]:
@@ -85,24 +94,34 @@ def table(scores: list[PageScore]) -> str:
     for s in scores:
         rows.append(f"| {s.file} | {s.expected} | {s.found} | {s.right} | {s.dates_right} | "
                     f"{s.precision:.0%} | {s.recall:.0%} |")
+    rows.append(_total(f"{len(scores)} pages", scores))
+    government = [s for s in scores if s.government]
+    rows.append(_total(f"{len(government)} government pages", government))
+    return "\n".join(rows)
+
+
+def _total(name: str, scores: list[PageScore]) -> str:
     expected = sum(s.expected for s in scores)
     found = sum(s.found for s in scores)
     right = sum(s.right for s in scores)
     dates = sum(s.dates_right for s in scores)
-    rows.append(f"| **{len(scores)} pages** | {expected} | {found} | {right} | {dates} | "
-                f"**{right / max(found, 1):.1%}** | **{right / max(expected, 1):.1%}** |")
-    return "\n".join(rows)
+    return (f"| **{name}** | {expected} | {found} | {right} | {dates} | "
+            f"**{right / max(found, 1):.1%}** | **{right / max(expected, 1):.1%}** |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.listpages")
     parser.add_argument("--write", action="store_true", help="write into BENCHMARKS.md")
+    parser.add_argument("--show-errors", action="store_true",
+                        help="list the items given wrongly and the labelled ones missed")
     options = parser.parse_args()
     scores = run()
     result = table(scores)
     print(result)
     for s in scores:
         print(f"{s.file}: {s.selector}")
+        for error in s.errors if options.show_errors else ():
+            print(f"    {error}")
     if options.write:
         write_section("listpages", "List detection without selectors",
                       "python -m bench.listpages --write", result)

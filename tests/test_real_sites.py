@@ -1,28 +1,41 @@
 """What real government sites do, each wall of issue 15 against a page or feed on the
 loopback server: lists found without selectors, links in onclick, script pagers, two-digit
-years, dates in attributes, undated and untitled rows, firewalls, no silent merges."""
+years, dates in attributes, undated and untitled rows, firewalls, no silent merges; and
+every real list page of tests/fixtures/listpages read through the fetcher against its
+labels (Hanweb datastore rows, lists in blocks, 广告 rows, pager rows, link boxes)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import yaml
 
-from bench.listpages import PAGES, score
+from bench.listpages import NOW as BENCH_NOW
+from bench.listpages import PAGES
 from tests.conftest import NOW
 from tests.feedserver import FeedServer
+from tests.processes import environment_without_settings, run_radar
 from worker.config import FetchSettings, MailSettings, Settings
 from worker.districts import Gazetteer
 from worker.errors import PermanentFetchError
 from worker.models import HtmlSelectors, Source
+from worker.normalize import canonical_url
 from worker.pipeline.poll import poll_sources
 from worker.runtime import build_runtime
 from worker.sources.collect import Collected, try_source
 from worker.sources.fetch import Fetcher
+
+
+def fold(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def tried(source: Source, sniff: bool = False) -> tuple[Source, Collected]:
@@ -123,13 +136,89 @@ def test_a_new_source_does_not_flood_subscribers(tmp_path: Path, feed_server: Fe
 
 
 LABELS = yaml.safe_load((PAGES / "labels.yaml").read_text(encoding="utf-8"))
-FOUND_WHOLE = ["gs-jyt-wjtz.html", "hzzy-court-gzxx.html", "pboc-gkscyw-jygg-p1.html",
-               "pboc-gkscyw-jygg-p183.html", "sh-wsjkw-yqtb.html",
-               "fund-rtfund_xxpl.html", "fund-hsqhfunds_announcement.html"]
+# Pages not read whole yet, with what detection gives today (found, right, dates right), so
+# a change that helps or hurts them shows; every other labelled page is read exactly.
+KNOWN_GAPS = {
+    "gs-samr-search.html": (6, 4, 1),  # two rows of the search form come along
+    "jj-irs-search.html": (10, 10, 10),  # the 3 service boxes above the news are missed
+    "nsh-forum-threads.html": (43, 42, 42),  # the 查看更新 row comes along
+    "tieba-threads.html": (49, 48, 17),  # the folded pinned box; M-D dates get this year
+}
 
 
-@pytest.mark.parametrize("file", FOUND_WHOLE)
-def test_real_pages_give_their_labelled_items_without_selectors(file: str) -> None:
+def served(feeds: FeedServer, page: dict[str, Any]) -> tuple[str, Callable[[str], str]]:
+    """The page's bytes on loopback under /pages + its real path (so relative links keep
+    their shape), and the map from a loopback address back to the real site."""
+    real = urlsplit(page["url"] or f"http://unknown.invalid/listpages/{page['file']}")
+    path = "/pages" + (real.path or "/")
+    feeds.overrides[path] = (PAGES / page["file"]).read_bytes()
+    here = urlsplit(feeds.base_url).netloc
+
+    def back(address: str) -> str:
+        parts = urlsplit(address)
+        if parts.netloc != here:
+            return address
+        inner = parts.path.removeprefix("/pages") if parts.path.startswith("/pages/") else \
+            parts.path
+        return urlunsplit((real.scheme, real.netloc, inner, parts.query, parts.fragment))
+
+    return feeds.url(path + (f"?{real.query}" if real.query else "")), back
+
+
+@pytest.mark.parametrize("file", [page["file"] for page in LABELS])
+def test_each_real_page_gives_its_labelled_items_through_the_fetcher(
+    feed_server: FeedServer, file: str
+) -> None:
+    """Fetched from loopback and read as `radar sources test --url` reads it, with no
+    selectors: the labelled items (title, link, date), nothing else."""
     [page] = [p for p in LABELS if p["file"] == file]
-    result = score(page, Gazetteer.tianjin())
-    assert (result.found, result.right, result.dates_right) == (result.expected,) * 3
+    url, back = served(feed_server, page)
+    source = Source("lp", file, "html", url, "policy", html=HtmlSelectors(item=None))
+    _, found = asyncio.run(try_source(source, FetchSettings(timeout_seconds=5),
+                                      Gazetteer.tianjin(), BENCH_NOW))
+    labelled = {(fold(i["title"]), canonical_url(i["url"]) if i.get("url") else None):
+                i.get("date") for i in page.get("items") or ()}
+    right = dates = 0
+    for item in found.items:
+        key = (fold(item.title), canonical_url(back(item.url)))
+        hit = key if key in labelled else (key[0], None) if (key[0], None) in labelled else None
+        right += hit is not None
+        dates += hit is not None and labelled[hit] == (
+            f"{item.published:%Y-%m-%d}" if item.dated else None)
+    expected = KNOWN_GAPS.get(file, (len(labelled),) * 3)
+    assert (len(found.items), right, dates) == expected
+
+
+def test_a_hanweb_datastore_list_is_read(feed_server: FeedServer) -> None:
+    """大汉 (Hanweb) pages print their rows as CDATA records in a <script type=text/xml>
+    that their jpage script draws: the rows are read, links and dates included."""
+    records = "".join(
+        f"<record><![CDATA[<li><a href='/art/2025/7/{d}/art_1_{d}.html' title='{t}'>{t[:8]}…"
+        f"</a><span>2025-07-{d}</span></li>]]></record>"
+        for d, t in [(24, "关于开展2025年度企业研发投入后补助申报工作的通知"),
+                     (20, "区招商局关于进一步优化营商环境的若干措施"),
+                     (11, "2025年上半年重点招商项目签约情况公示")])
+    feed_server.overrides["/pages/col/col2/index.html"] = (
+        "<html><head><meta charset='utf-8'></head><body><ul class='nav'><li><a href='/'>首页</a>"
+        "</li></ul><div id='4212226'><script type='text/xml'><datastore><recordset>"
+        f"{records}</recordset></datastore></script></div></body></html>").encode()
+    _, found = tried(page_source(feed_server, "/pages/col/col2/index.html"))
+    assert [(i.title[:4], i.url.rsplit("/", 1)[1], f"{i.published:%m-%d}") for i in found.items] \
+        == [("关于开展", "art_1_24.html", "07-24"), ("区招商局", "art_1_20.html", "07-20"),
+            ("2025", "art_1_11.html", "07-11")]
+    assert found.detected is not None and found.detected.item_selector == "div.datastore > li"
+
+
+def test_sources_test_url_prints_the_list_it_found(feed_server: FeedServer,
+                                                   tmp_path: Path) -> None:
+    """A real page whose one list is printed in eight blocks of five, each row a
+    [category] link before its headline: all forty headlines, and the selector to pin."""
+    [page] = [p for p in LABELS if p["file"] == "netease-rolling.html"]
+    url, _ = served(feed_server, page)
+    result = run_radar("sources", "test", "--url", url, cwd=tmp_path,
+                       env=environment_without_settings())
+    assert result.returncode == 0, result.stderr
+    out = result.stdout + result.stderr
+    assert "#instantPanel > div.cnt > ul.list_txt > li" in out
+    assert all(f"* {item['title']}" in out for item in page["items"])
+    assert "[社会]" not in result.stdout

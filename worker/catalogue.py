@@ -8,6 +8,7 @@ fetches them and says which still give items.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -40,6 +41,8 @@ class Entry:
         out: dict[str, Any] = {k: getattr(self, k) for k in _SOURCE_KEYS if getattr(self, k)}
         if self.html:
             out["html"] = dict(self.html)
+        if self.category == "policy" and self.kind == "html":
+            out["details"] = True  # a policy list has titles only: deadlines are in the text
         return out
 
 
@@ -67,10 +70,23 @@ def pick(entries: Sequence[Entry], ids: Sequence[str]) -> list[Entry]:
     if unknown:
         raise ConfigError(f"not in the catalogue: {', '.join(unknown)} (radar sources "
                           "catalogue lists the ids)")
-    return [by_id[i] for i in ids]
+    return [by_id[i] for i in dict.fromkeys(ids)]  # an id named twice is added once
 
 
-def as_yaml(entries: Sequence[Entry]) -> str:
+def appended(text: str, entries: Sequence[Entry]) -> str:
+    """A sources file's text with these entries added at its end, in the indentation its
+    list uses; its comments are kept. `sources: []` (or no `sources:`) becomes a list."""
+    lines = text.rstrip("\n").splitlines()
+    key = next((i for i, line in enumerate(lines) if re.match(r"sources\s*:", line)), None)
+    if key is None:
+        lines.append("sources:")
+    elif re.fullmatch(r"sources\s*:\s*\[\s*\](\s*#.*)?", lines[key]):
+        lines[key] = "sources:"
+    first = next((m.group(1) for line in lines if (m := re.match(r"(\s*)- ", line))), "  ")
+    return "\n".join(lines) + "\n" + as_yaml(entries, indent=first)
+
+
+def as_yaml(entries: Sequence[Entry], indent: str = "  ") -> str:
     """sources.yaml text for these entries, each under a comment saying where it came from."""
     blocks = []
     for entry in entries:
@@ -78,6 +94,6 @@ def as_yaml(entries: Sequence[Entry]) -> str:
                               width=100)
         seen = f"seen {entry.seen}" if entry.seen else "date unknown"
         checked = f"verified {entry.verified}" if entry.verified else "not verified"
-        blocks.append(f"  # from the catalogue ({seen}, {checked}; radar sources check)\n"
-                      + "".join(f"  {line}\n" for line in body.splitlines()))
+        blocks.append(f"{indent}# from the catalogue ({seen}, {checked}; radar sources check)\n"
+                      + "".join(f"{indent}{line}\n" for line in body.splitlines()))
     return "".join(blocks)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import click
@@ -32,14 +31,19 @@ def sources() -> None:
 @click.option("--date")
 @click.option("--date-attr", help="The date is this attribute of --date (e.g. value).")
 @click.option("--summary")
-@click.option("--detail-body")
+@click.option("--detail-body", help="The article text on each item's own page (implies --details).")
+@click.option("--details", is_flag=True,
+              help="Read each item's own page: its main text becomes the summary.")
 @click.option("--next-page")
 @click.option("--page-url", help="Page n ≥ 2 as a pattern: list_{page}.html, index_{index}.html")
 @click.option("--max-pages", type=click.IntRange(1, 50), default=1, show_default=True)
 @pass_context
 def sources_test(ctx: Context, /, source_id: str | None, url: str | None, kind: str | None,
-                 category: str, district: str | None, **selectors: Any) -> None:
+                 category: str, district: str | None, details: bool, **selectors: Any) -> None:
     """Fetch a source once and print the items it would give; nothing is stored."""
+    import asyncio
+    from dataclasses import replace
+
     from worker.districts import Gazetteer
     from worker.sources.collect import try_source
     from worker.sources_config import load_sources, trial_source
@@ -47,14 +51,17 @@ def sources_test(ctx: Context, /, source_id: str | None, url: str | None, kind: 
     settings = ctx.settings()
     gazetteer = Gazetteer.tianjin()
     if source_id:
-        found = [s for s in load_sources(settings.sources_file, gazetteer) if s.id == source_id]
+        found = [s for s in load_sources(settings.sources_file, gazetteer,
+                                         settings.facts.usd_rate) if s.id == source_id]
         if not found:
             fail(f"no source {source_id} in {settings.sources_file}")
         source = found[0]
     elif url:
         try:
             source = trial_source(url, kind or "html", category, district,
-                                  selectors if kind in (None, "html") else None, gazetteer)
+                                  selectors if kind in (None, "html") else None, gazetteer,
+                                  details)
+            source = replace(source, usd_rate=settings.facts.usd_rate)
         except ConfigError as e:
             fail(str(e))
     else:
@@ -97,7 +104,7 @@ def sources_catalogue(district: str | None) -> None:
 @pass_context
 def sources_add(ctx: Context, /, ids: tuple[str, ...]) -> None:
     """Copy catalogue entries into your sources file (appended, comments kept)."""
-    from worker.catalogue import as_yaml, catalogue, pick
+    from worker.catalogue import appended, catalogue, pick
     from worker.districts import Gazetteer
     from worker.sources_config import load_sources
 
@@ -107,8 +114,14 @@ def sources_add(ctx: Context, /, ids: tuple[str, ...]) -> None:
     present = {s.id for s in load_sources(path, Gazetteer.tianjin())} if path.exists() \
         else set()
     new = [e for e in entries if e.id not in present]
-    path.write_text(text.rstrip("\n") + "\n" + as_yaml(new), encoding="utf-8")
-    load_sources(path, Gazetteer.tianjin())  # what was written must load
+    trial = path.with_name(path.name + ".new")  # what is written must load, else nothing is
+    trial.write_text(appended(text, new), encoding="utf-8")
+    try:
+        load_sources(trial, Gazetteer.tianjin())
+    except ConfigError:
+        trial.unlink()
+        raise
+    trial.replace(path)
     for entry in entries:
         click.echo(f"{'added' if entry in new else 'already there'}: {entry.id}")
     click.echo(f"{path}: {len(new)} source(s) added; try them with `radar sources check`",
@@ -122,6 +135,8 @@ def sources_add(ctx: Context, /, ids: tuple[str, ...]) -> None:
 @pass_context
 def sources_check(ctx: Context, /, ids: tuple[str, ...], from_catalogue: bool) -> None:
     """Fetch each source once and say which give items (nothing is stored)."""
+    import asyncio
+
     from worker.catalogue import catalogue, pick
     from worker.districts import Gazetteer
     from worker.sources.collect import check_sources

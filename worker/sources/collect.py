@@ -13,6 +13,7 @@ from worker.config import FetchSettings
 from worker.districts import Gazetteer
 from worker.errors import SourceError
 from worker.models import Item, Source
+from worker.sources.article import article_text
 from worker.sources.common import with_body
 from worker.sources.detect import Detected
 from worker.sources.encoding import decode_html
@@ -73,8 +74,9 @@ async def collect(fetcher: Fetcher, source: Source, first: FetchResult, gazettee
 
 async def fill_details(fetcher: Fetcher, source: Source, items: Sequence[Item],
                        gazetteer: Gazetteer) -> list[Item]:
-    """New items of an HTML source with `detail_body`: their page's text as summary."""
-    if source.html is None or not source.html.detail_body:
+    """New items of a source with `details`: their page's main text as summary (the
+    `detail_body` selector's, else the article found on the page)."""
+    if not (source.details or (source.html is not None and source.html.detail_body)):
         return list(items)
     head, tail = list(items[:MAX_DETAILS]), list(items[MAX_DETAILS:])
     return [*await asyncio.gather(*(_detail(fetcher, source, i, gazetteer) for i in head)),
@@ -89,8 +91,16 @@ async def _detail(fetcher: Fetcher, source: Source, item: Item, gazetteer: Gazet
         return item
     if result.body is None:
         return item
-    body = detail_text(source, decode_html(result.body, result.content_type), result.url)
-    return with_body(item, source, body, gazetteer) if body else item
+    page = decode_html(result.body, result.content_type)
+    if source.html is not None and source.html.detail_body:
+        body = detail_text(source, page, result.url)
+    else:
+        body = article_text(page, result.url)
+    if not body:
+        log.info("source %s: no article text on %s; the list's summary stays", source.id,
+                 item.url)
+        return item
+    return with_body(item, source, body, gazetteer)
 
 
 

@@ -26,18 +26,22 @@ import lxml.html
 from lxml import etree
 
 from worker.dates import has_date
+from worker.sources.blocks import in_blocks, links_elsewhere
 from worker.sources.rows import headline, links, title_of
 
 MIN_RECORDS = 3
 HEADLINE_CHARS = 14  # a typical 招商 / 政策 headline is longer; a menu entry much shorter
 # td is a cell of a row, not a record: tables are read by their rows
+# a table per record: some portals print each row on its own; a tbody per forum thread
 _RECORD_TAGS = {"li", "tr", "div", "dd", "dt", "p", "article", "section", "span", "h3", "h4",
-                "a", "table"}  # a table per record: some portals print each row on its own
+                "a", "table", "tbody", "ul", "dl"}  # a ul or dl per record: title, date
 MIN_HEADLINE = 6  # a run of links this short (median) is a menu, not news
+# at the start of a name or after a separator: "tab-hd", "topnav", "side_r", never the
+# "tab" of "threadlisttableid" or the "side" of "inside"
 _BOILERPLATE = re.compile(
-    r"nav|menu|foot|header|top|crumb|bread|friend|link|share|copyright|banner|tab|pager|"
-    r"page|side|right|left|hot|rank|recommend|related|login|search|weixin|wechat|qr|"
-    r"dangqian|weizhi|position|location",
+    r"(?:^|[^a-z])(nav|menu|foot|header|top|crumb|bread|friend|link|share|copyright|banner|"
+    r"tab|pager|page|side|right|left|hot|rank|recommend|related|login|search|weixin|"
+    r"wechat|qr|dangqian|weizhi|position|location)",
     re.IGNORECASE)
 _PAGER_WORDS = re.compile(r"^(首页|上一页|下一页|尾页|末页|上页|下页|\d{1,3}|…|更多|more)$",
                           re.IGNORECASE)
@@ -55,6 +59,7 @@ class Detected:
 
 
 CONVINCING = 10.0  # a score under this (a few undated rows) is worth a second look
+MIN_SCORE = 3.0  # three plain undated headlines; what its penalties leave under this is no list
 
 
 def detect_list(root: Any) -> Detected | None:
@@ -76,10 +81,11 @@ def _best(root: Any) -> Detected | None:
             score = _score(parent, run)
             if score > 0 and (best is None or score > best[0]):
                 best = (score, parent, run)
-    if best is None:
+    if best is None or best[0] < MIN_SCORE:
         return None
     score, parent, run = best
     selector = selector_for(root, parent, run)
+    selector, run = in_blocks(root, selector, run, _runs) or (selector, run)
     dated = sum(1 for r in run if has_date(_text(r))) / len(run)
     return Detected(selector, len(run), dated, score)
 
@@ -106,7 +112,8 @@ def _score(parent: Any, run: list[Any]) -> float:
     dated = sum(1 for r in run if has_date(_text(r))) / len(run)
     headline = min(1.0, statistics.median(len(t) for t in texts) / HEADLINE_CHARS)
     one_link = sum(1 for r in run if len(links(r)) <= 2) / len(run)
-    penalty = min(0.9, _container_penalty(parent) + pager + (1 - one_link) * 0.3)
+    elsewhere = 0.9 if not dated and links_elsewhere(run) else 0.0
+    penalty = min(0.9, _container_penalty(parent) + pager + (1 - one_link) * 0.3 + elsewhere)
     return len(run) * (1 + 2 * dated) * headline * (1 - penalty)
 
 
@@ -178,6 +185,27 @@ def _xpath_class(node: Any) -> str:
     first = (node.get("class") or "").split()[:1]
     return f"[contains(concat(' ', normalize-space(@class), ' '), ' {first[0]} ')]" \
         if first else ""
+
+
+_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.DOTALL)
+
+
+def unpack_datastores(root: Any) -> None:
+    """Put the rows Hanweb (大汉) pages print in `<script type="text/xml"><datastore>…
+    <record><![CDATA[<li>…</li>]]></record>` where the script was, as a div of rows: the
+    server printed them, its jpage script draws them (in place, before scripts go)."""
+    for script in root.xpath("//script[contains(., '<recordset')]"):
+        rows: list[Any] = []
+        for record in _RECORD.findall(script.text or ""):
+            try:
+                rows += [p for p in lxml.html.fragments_fromstring(record)
+                         if isinstance(p, etree._Element)]
+            except (etree.ParserError, ValueError):
+                continue
+        holder = lxml.html.Element("div", {"class": "datastore"})
+        holder.extend(rows)
+        holder.tail = script.tail
+        script.getparent().replace(script, holder)
 
 
 def _uncomment(root: Any) -> bool:

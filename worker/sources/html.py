@@ -26,7 +26,7 @@ from worker.normalize import canonical_url
 from worker.selectors import XPATH_PREFIX
 from worker.sources import rows
 from worker.sources.common import build_item
-from worker.sources.detect import Detected, detect_list
+from worker.sources.detect import Detected, detect_list, unpack_datastores
 from worker.sources.pagers import script_pager_url
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
@@ -53,8 +53,10 @@ def parse_list_page(source: Source, text: str, page_url: str, gazetteer: Gazette
     else:
         containers = select(root, selectors.item, source)
     items, skipped = [], []
-    for number, container in enumerate(containers, 1):
-        item = _item(source, selectors, container, page_url, gazetteer, now)
+    base = _base(root, page_url)
+    picked = rows.headlines(containers) if selectors.link == "a" else [None] * len(containers)
+    for number, (container, link) in enumerate(zip(containers, picked, strict=True), 1):
+        item = _item(source, selectors, container, link, base, gazetteer, now)
         if isinstance(item, str):
             skipped.append(f"row {number}: {item}")
         else:
@@ -88,16 +90,18 @@ def _document(source: Source, text: str, page_url: str) -> Any:
                                     base_url=page_url)
     except (etree.ParserError, ValueError) as e:
         raise ParseError(source.id, page_url, f"not an HTML page: {e}") from e
+    unpack_datastores(root)
     for junk in root.xpath("//script|//style|//noscript"):
         junk.drop_tree()
     return root
 
 
-def _item(source: Source, selectors: HtmlSelectors, row: Any, page_url: str,
-          gazetteer: Gazetteer, now: datetime) -> Item | str:
-    """The row's item, or why it gives none."""
-    link = rows.headline(rows.links(row) if selectors.link == "a"
-                         else select(row, selectors.link, source))
+def _item(source: Source, selectors: HtmlSelectors, row: Any, link: Any | None,
+          page_url: str, gazetteer: Gazetteer, now: datetime) -> Item | str:
+    """The row's item, or why it gives none. `link`: the row's headline link (with the
+    default link selector); `page_url`: what its links are read against."""
+    if selectors.link != "a":
+        link = rows.headline(select(row, selectors.link, source))
     if link is None:
         return "no link"
     title_node = link if selectors.title == selectors.link else \
@@ -106,6 +110,8 @@ def _item(source: Source, selectors: HtmlSelectors, row: Any, page_url: str,
     address = rows.address_of(link, selectors.link_attr)
     if not title:
         return f"no title (link {address or 'none'})"
+    if rows.PAGER.match(title) or rows.advert(row):
+        return f"{'an advertisement' if rows.advert(row) else 'a pager link'} ({title!r})"
     if not canonical_url(address, base=page_url):
         return f"no usable link for {title!r} ({address or 'none'})"
     published = rows.date_in(select(row, selectors.date, source), selectors.date_attr, now) \
@@ -116,6 +122,12 @@ def _item(source: Source, selectors: HtmlSelectors, row: Any, page_url: str,
                       summary_html=summary, published=published or now, guid=None,
                       gazetteer=gazetteer, dated=published is not None)
     return item if item is not None else f"no item from {title!r}"
+
+
+def _base(root: Any, page_url: str) -> str:
+    """What relative links are read against: the page's <base href> when it sets one."""
+    found = [h.strip() for h in root.xpath("//base/@href") if h.strip()]
+    return urljoin(page_url, found[0]) if found else page_url
 
 
 def _next_url(source: Source, selectors: HtmlSelectors, root: Any, text: str, page_url: str,
