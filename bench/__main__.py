@@ -62,6 +62,8 @@ def main() -> None:
     rows.append(f"| 4 rendering (20-item digests, 1 core) | {int(r[0]['digests'])} digests | "
                 f"{full:.0f} /s | {jinja:.0f} /s (Jinja2 alone) | {full / jinja:.2f}× | "
                 f"≥ 500 /s | |")
+    rows += deliveries(options.quick)
+    rows += startup(options.quick)
     table = "\n".join(rows)
     print(table)
     if not options.no_write:
@@ -104,6 +106,33 @@ def sending(quick: bool) -> list[str]:
             f"| 3 send_pending: claim, load, render, send, mark sent (SQLite), {latency} ms | "
             f"{count:,} digests | {r['send_pending_s']:.2f} s | | | for context | |")
     return rows
+
+
+def deliveries(quick: bool) -> list[str]:
+    """Benchmark 7: the same matches stored set-based and one object per pair."""
+    subscribers, items = (500, 50) if quick else (10_000, 300)
+    [r] = measure("deliveries", subscribers, items, 1 if quick else 3, runs=1)
+    rows = []
+    for store in ("sqlite", "postgresql"):
+        ours, before = statistics.median(r[store]["ours_s"]), \
+            statistics.median(r[store]["before_s"])
+        rows.append(
+            f"| 7 storing deliveries, {store} ({'COPY' if store == 'postgresql' else 'executemany'}"
+            f" from the arrays) | {subscribers:,} subscribers × {items:,} items, "
+            f"{r[store]['matches']:,} matches, median of {r['runs']} | {ours:.2f} s | "
+            f"{before:.2f} s (a Match per pair through SQLAlchemy) | {before / ours:.1f}× | "
+            "≥ 10× | |")
+    return rows
+
+
+def startup(quick: bool) -> list[str]:
+    """Benchmark 6: fresh interpreters, this tree against the one before issue 18."""
+    from bench.startup import rows
+
+    out = subprocess.run([sys.executable, "-m", "bench.startup", "--json", "--runs",
+                          "1" if quick else "7"], cwd=ROOT, capture_output=True, text=True,
+                         check=True, timeout=600)
+    return rows(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"

@@ -17,3 +17,5 @@ def test_bench_quick_runs_and_checks_identical_output() -> None:
     assert any(line.startswith("| 4 rendering") and "/s" in line for line in lines)
     assert sum(line.startswith("| 2 polling") for line in lines) == 2
     assert sum(line.startswith("| 3 sending") for line in lines) == 2
+    assert sum(line.startswith("| 6 start-up") for line in lines) == 4
+    assert sum(line.startswith("| 7 storing deliveries") for line in lines) == 2

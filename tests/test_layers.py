@@ -80,6 +80,22 @@ def loaded_after(statement: str) -> set[str]:
 
 
 HEAVY = ("feedparser", "lxml", "numpy", "datasketch", "scipy", "worker.pipeline")
+# What a command that only starts, answers --help or checks the beat must not pay for
+# (issue 18: each is imported where it is used).
+STACK = ("pydantic", "sqlalchemy", "psycopg", "jinja2", "celery", "httpx", "starlette",
+         "css_inline", "redis", "aiosmtplib", "ahocorasick_rs", "yaml")
+
+
+def _run_cli(*args: str) -> str:
+    """A `radar` command run in the interpreter whose modules are listed afterwards."""
+    return ("import contextlib, io\nfrom worker.cli import cli\n"
+            "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    cli({list(args)!r})")
+
+
+def heavy_in(loaded: set[str], names: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in loaded if m.split(".")[0] in names or m in names
+                  or m.startswith("worker.pipeline"))
 
 
 @pytest.mark.parametrize("statement", [
@@ -90,9 +106,20 @@ HEAVY = ("feedparser", "lxml", "numpy", "datasketch", "scipy", "worker.pipeline"
 def test_the_web_app_the_healthcheck_and_the_cli_load_no_parser_or_pipeline(
     statement: str,
 ) -> None:
-    loaded = loaded_after(statement)
-    assert sorted(m for m in loaded if m.split(".")[0] in HEAVY or m in HEAVY
-                  or m.startswith("worker.pipeline")) == []
+    assert heavy_in(loaded_after(statement), HEAVY) == []
+
+
+@pytest.mark.parametrize(("statement", "allowed"), [
+    ("import worker.web.app", ("ahocorasick_rs", "yaml")),  # the form's validation
+    ("import worker.status", ()),
+    ("import worker.cli", ()),
+    (_run_cli("sources", "test", "--help"), ()),
+    (_run_cli("--help"), ()),
+    (_run_cli("status", "--beat-only"), ("pydantic", "yaml", "redis")),  # settings, Redis
+])
+def test_start_up_loads_only_what_it_uses(statement: str, allowed: tuple[str, ...]) -> None:
+    banned = tuple(name for name in STACK if name not in allowed)
+    assert heavy_in(loaded_after(statement), HEAVY + banned) == []
 
 
 def test_building_mime_loads_no_template_engine() -> None:

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import redis
-from sqlalchemy.engine import Engine
-
-from worker.config import ServiceSettings, Settings
 from worker.redis_keys import BEAT_LOCK, BEAT_SCHEDULE, QUEUE
-from worker.store import conditions as condition_rows
-from worker.store import digests as digest_rows
-from worker.store import sources as source_rows
-from worker.store.conditions import MAIL_REFUSED, Condition
-from worker.store.db import connect
-from worker.store.sources import SourceStatus
+
+if TYPE_CHECKING:  # the store and Redis clients load when read: `--beat-only` needs no SQL
+    from sqlalchemy.engine import Engine
+
+    from worker.config import ServiceSettings, Settings
+    from worker.store.conditions import Condition
+    from worker.store.sources import SourceStatus
 
 
 @dataclass(frozen=True)
@@ -29,28 +26,50 @@ class Health:
     redis_error: str | None
     conditions: list[Condition] = field(default_factory=list)
     beat_ever: bool = True  # a beat's schedule is in Redis: the service runs, not cron
+    store_read: bool = True  # False for `--beat-only`: sources and digests were not read
 
 
-def gather(settings: Settings, now: datetime) -> Health:
-    """Read the store and Redis (the only side effects here)."""
-    engine = connect(settings.database_url)
+def gather(settings: Settings, now: datetime, beat_only: bool = False) -> Health:
+    """Read the store and Redis (the only side effects here); `beat_only`: Redis alone,
+    for the beat's healthcheck every 30 s (no database driver or SQL layer loaded)."""
+    import redis
+
     client = redis.Redis.from_url(settings.service.redis_url, socket_timeout=3,
                                   socket_connect_timeout=3)
     try:
-        return read_health(engine, client, settings.service, now)
+        if beat_only:
+            queue, ttl, error, beat_ever = read_redis(client)
+            return Health([], {}, 0, queue, ttl, error, beat_ever=beat_ever, store_read=False)
+        from worker.store.db import connect
+
+        engine = connect(settings.database_url)
+        try:
+            return read_health(engine, client, settings.service, now)
+        finally:
+            engine.dispose()
     finally:
-        engine.dispose()
         client.close()
 
 
 def read_health(engine: Engine, redis_client: Any, service: ServiceSettings, now: datetime
                 ) -> Health:
+    from worker.store import conditions as condition_rows
+    from worker.store import digests as digest_rows
+    from worker.store import sources as source_rows
+
     stale_before = now - timedelta(minutes=service.stale_pending_minutes)
     with engine.connect() as conn:
         sources = source_rows.statuses(conn)
         counts = digest_rows.state_counts(conn, now - timedelta(hours=24))
         stale = digest_rows.unsent_since(conn, stale_before)
         found = condition_rows.active(conn)
+    queue, ttl, error, beat_ever = read_redis(redis_client)
+    return Health(sources, counts, stale, queue, ttl, error, found, beat_ever)
+
+
+def read_redis(redis_client: Any) -> tuple[int | None, int | None, str | None, bool]:
+    """Queue length, the beat lock's TTL (None: not held), a Redis error, whether a beat
+    ever ran here."""
     try:
         queue: int | None = int(redis_client.llen(QUEUE))
         ttl = int(redis_client.ttl(BEAT_LOCK))
@@ -58,8 +77,7 @@ def read_health(engine: Engine, redis_client: Any, service: ServiceSettings, now
         error = None
     except Exception as e:  # any Redis failure is something to report, not to crash on
         queue, ttl, error, beat_ever = None, -2, f"{type(e).__name__}: {e}", True
-    return Health(sources, counts, stale, queue, ttl if ttl >= 0 else None, error, found,
-                  beat_ever)
+    return queue, ttl if ttl >= 0 else None, error, beat_ever
 
 
 def problems(health: Health, service: ServiceSettings, beat_only: bool = False) -> list[str]:
@@ -89,14 +107,15 @@ def problems(health: Health, service: ServiceSettings, beat_only: bool = False) 
 
 
 def render(health: Health, found: list[str]) -> str:
-    lines = ["sources:"]
+    lines = ["sources:"] if health.store_read else []
     for s in health.sources:
         when = s.last_success_at.strftime("%Y-%m-%d %H:%M UTC") if s.last_success_at else "never"
         error = f"  last error: {s.last_error}" if s.last_error else ""
         lines.append(f"  {s.id:<24} last ok {when:<20} streak {s.failure_streak:<3} "
                      f"items {s.items_stored:<6}{error}")
     counts = ", ".join(f"{state} {n}" for state, n in sorted(health.digests_24h.items()))
-    lines.append(f"digests (24 h): {counts or 'none'}")
+    if health.store_read:
+        lines.append(f"digests (24 h): {counts or 'none'}")
     lines.append(f"queue length: {'?' if health.queue_length is None else health.queue_length}")
     beat = "none" if health.beat_lock_ttl is None else f"held (expires in {health.beat_lock_ttl}s)"
     if health.beat_lock_ttl is None and not health.beat_ever:
@@ -108,6 +127,8 @@ def render(health: Health, found: list[str]) -> str:
 
 
 def _describe(condition: Condition) -> str:
+    from worker.store.conditions import MAIL_REFUSED
+
     since = f"{condition.since:%Y-%m-%d %H:%M} UTC"
     if condition.name == MAIL_REFUSED:
         return (f"mail: the SMTP server refuses to send for us since {since}: "

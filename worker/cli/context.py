@@ -3,29 +3,45 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import update_wrapper
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from worker import clock
-from worker.config import Settings, load_settings
 from worker.errors import RadarError
 
 if TYPE_CHECKING:
+    from worker.config import Settings
     from worker.runtime import Runtime
+
+
+R = TypeVar("R")
 
 
 @dataclass
 class Context:
     config: Path | None
+    verbose: int = 0
+
+    def start_logging(self) -> None:
+        """When a command runs (not for `--help`, which should answer at once)."""
+        import logging
+
+        level = [logging.WARNING, logging.INFO, logging.DEBUG][min(self.verbose, 2)]
+        logging.basicConfig(level=level,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     def now(self) -> datetime:
         return clock.now()
 
     def settings(self) -> Settings:
+        from worker.config import load_settings  # pydantic: 0.1 s, not for `--help`
+
         return load_settings(self.config)
 
     def runtime(self, migrate_schema: bool = True) -> Runtime:
@@ -46,7 +62,16 @@ class Context:
         return rt
 
 
-pass_context = click.make_pass_decorator(Context)
+def pass_context(command: Callable[..., R]) -> Callable[..., R]:
+    """Hand the command its Context, logging configured."""
+    def run(*args: Any, **kwargs: Any) -> R:
+        ctx = click.get_current_context().find_object(Context)
+        if ctx is None:
+            raise RuntimeError("no radar Context: run commands through the `radar` group")
+        ctx.start_logging()
+        return command(ctx, *args, **kwargs)
+
+    return update_wrapper(run, command)
 
 
 def fail(message: str) -> NoReturn:

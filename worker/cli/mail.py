@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
@@ -34,6 +33,8 @@ def digest_send(ctx: Context, force: bool, email: str | None) -> None:
             if subscriber_rows.by_email(conn, email) is None:
                 fail(f"no subscriber {email}")
     open_due_digests(rt, now, force=force, email=email)
+    import asyncio
+
     report = asyncio.run(send_pending(rt, now, email))
     print_sent(report)
     if report.count("deferred", "unreachable", "refused", "failed"):

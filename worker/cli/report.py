@@ -6,10 +6,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from worker.digest.factline import fact_line
-from worker.models import CATEGORY_LABELS, Item, Source
-
 if TYPE_CHECKING:
+    from worker.models import Item, Source
     from worker.pipeline.cycle import CycleReport
     from worker.pipeline.deliver import SendReport
     from worker.sources.collect import Collected
@@ -39,6 +37,9 @@ def print_sent(report: SendReport) -> None:
 
 def describe_item(item: Item) -> str:
     """An item as `radar sources test` shows it: title, link, date, category, tags."""
+    from worker.digest.factline import fact_line
+    from worker.models import CATEGORY_LABELS
+
     when = f"{item.published:%Y-%m-%d %H:%M %Z}" if item.dated else "日期未注明"
     lines = [f"* {item.title}", f"  {item.url}",
              f"  {when} · {CATEGORY_LABELS[item.category]}"

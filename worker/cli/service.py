@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 import time
@@ -30,6 +29,8 @@ def migrate(ctx: Context) -> None:
 @pass_context
 def run(ctx: Context, once: bool, every: int) -> None:
     """Poll sources, store and match new items, send instant alerts and due digests."""
+    import asyncio
+
     from worker.pipeline.cycle import run_cycle
 
     rt = ctx.runtime()
@@ -93,7 +94,7 @@ def status(ctx: Context, beat_only: bool) -> None:
     from worker import status as health_check
 
     settings = ctx.settings()
-    health = health_check.gather(settings, ctx.now())
+    health = health_check.gather(settings, ctx.now(), beat_only)
     found = health_check.problems(health, settings.service, beat_only)
     click.echo(health_check.render(health, found))
     sys.exit(1 if found else 0)

@@ -5,14 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from worker.matching import MatchIndex, compile_rule
 from worker.models import Item
 from worker.pipeline.deliver import SendReport, open_due_digests, send_pending
 from worker.pipeline.poll import PollReport, poll_one, poll_sources
 from worker.runtime import Runtime
-from worker.store import digests as digest_rows
 from worker.store import sources as source_rows
-from worker.store import subscribers as subscriber_rows
+from worker.store.deliveries import store_matches
 
 
 @dataclass(frozen=True)
@@ -48,8 +46,7 @@ def match_items(rt: Runtime, items: list[Item], now: datetime) -> int:
     if not items:
         return 0
     with rt.engine.begin() as conn:
-        subscribers = subscriber_rows.listing(conn, active_only=True)
-        index = MatchIndex(compile_rule(s, rt.gazetteer) for s in subscribers)
+        index = rt.subscriber_index.index(conn, rt.gazetteer)  # kept while none changed
         matches = index.match(items)
-        digest_rows.add_matches(conn, matches, now)
+        store_matches(conn, matches, now)  # set-based: no object per pair
     return len(matches)
