@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test chaos audit bench lint typecheck check format clean
+.PHONY: demo test chaos soak audit bench scan lint typecheck check format clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,14 @@ test: lint typecheck              ## lint, type-check, then the whole suite (SQL
 chaos: $(VENV)/.installed         ## the reliability suite alone; writes its table into RELIABILITY.md
 	RELIABILITY_REPORT=RELIABILITY.md $(BIN)/pytest tests/reliability
 
+soak: $(VENV)/.installed          ## the chaos soak at full length (20 min, 4 workers); its row goes into RELIABILITY.md
+	SOAK_SECONDS=1200 SOAK_WORKERS=4 RELIABILITY_REPORT=RELIABILITY.md $(BIN)/pytest tests/reliability/test_soak.py
+
 audit: $(VENV)/.installed         ## known vulnerabilities in the installed dependencies (pip-audit)
 	$(BIN)/python .ci/audit.py
+
+scan: $(VENV)/.installed           ## wapiti + sqlmap against the web app (apt-get install wapiti sqlmap); writes SECURITY-SCAN.md
+	$(BIN)/python -m tests.webscan
 
 bench: $(VENV)/.installed          ## the benchmarks at full size; writes BENCHMARKS.md
 	$(BIN)/python -m bench

@@ -91,8 +91,10 @@ def running(args: list[str], log: Path, env: dict[str, str], cwd: Path) -> Itera
 
 
 @contextmanager
-def supervised(args: list[str], log: Path, env: dict[str, str], cwd: Path) -> Iterator[None]:
-    """Restart the process whenever it exits, as compose's `restart: unless-stopped` does."""
+def supervised(args: list[str], log: Path, env: dict[str, str], cwd: Path
+               ) -> Iterator[list[Process]]:
+    """Restart the process whenever it exits, as compose's `restart: unless-stopped` does.
+    Yields the list holding the process running now; `env` is read at each (re)start."""
     stopping = threading.Event()
     current: list[Process] = []
 
@@ -109,7 +111,7 @@ def supervised(args: list[str], log: Path, env: dict[str, str], cwd: Path) -> It
     thread = threading.Thread(target=supervise, daemon=True)
     thread.start()
     try:
-        yield
+        yield current
     finally:
         stopping.set()
         thread.join(timeout=30)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import time
 from collections import defaultdict, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,6 +48,7 @@ class Received:
     sender: str
     recipients: list[str]
     message: EmailMessage
+    at: float = field(default_factory=time.time)  # when the server accepted it
 
 
 @dataclass

@@ -118,3 +118,32 @@ def test_a_batch_hands_back_what_it_did_not_reach(tmp_path: Path, feed_server: F
     assert asyncio.run(batch()) == {first: "taken", second: "sent"}
     assert [p.name.split("-")[0] for p in (tmp_path / "out").glob("*.eml")] == [
         "b@example.com"]
+
+
+class Slow(FolderSender):
+    """The folder sender taking its time, as a relay across a network does."""
+
+    async def send(self, mail: Outgoing) -> None:
+        await asyncio.sleep(0.4)
+        await super().send(mail)
+
+
+def test_each_batch_is_claimed_when_it_starts(tmp_path: Path, feed_server: FeedServer) -> None:
+    """A long round's later batches carry their own claim time: stamped with the round's
+    start, they would look like lapsed leases to another worker, which would send them
+    too."""
+    rt = runtime(tmp_path, feed_server)
+    outbox = rt.settings.mail.outbox
+    rt = replace(rt, make_sender=lambda: Slow(outbox),
+                 settings=rt.settings.model_copy(update={
+                     "mail": rt.settings.mail.model_copy(update={"connections": 1}),
+                     "service": rt.settings.service.model_copy(update={"send_batch": 1})}))
+    _, new_items = asyncio.run(poll_sources(rt, NOW))
+    match_items(rt, new_items, NOW)
+    assert open_due_digests(rt, NOW) == 2
+    report = asyncio.run(send_pending(rt, NOW))
+    assert sorted(report.outcomes.values()) == ["sent", "sent"]
+    with rt.engine.connect() as conn:
+        claimed = sorted(conn.scalars(sa.select(digests.c.claimed_at)))
+    assert claimed[0] < NOW + timedelta(seconds=0.2) <= NOW + timedelta(seconds=0.4) \
+        <= claimed[1]

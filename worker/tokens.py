@@ -9,12 +9,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from worker.errors import BadToken
 
-__all__ = ["BadToken", "Purpose", "make_token", "read_token"]
+__all__ = ["BadToken", "Purpose", "issued_at", "make_token", "read_token"]
 
 Purpose = Literal["confirm", "manage", "unsubscribe"]
 
@@ -44,6 +44,12 @@ def read_token(
     if now.timestamp() - issued_at > max_age.total_seconds():
         raise BadToken("token expired")
     return subscriber_id
+
+
+def issued_at(token: str) -> datetime:
+    """When a token that `read_token` accepted was made (UTC, to the second)."""
+    issued = _unb64(token.split(".")[0]).decode().rsplit(".", 1)[1]
+    return datetime.fromtimestamp(int(issued), UTC)
 
 
 def _sign(secret: str, payload: bytes) -> bytes:

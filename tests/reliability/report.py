@@ -71,12 +71,25 @@ def table(rows: Iterable[Outcome]) -> str:
     return "\n".join(lines)
 
 
+SOAK_START, SOAK_END = "<!-- soak:start -->", "<!-- soak:end -->"
+
+
 def write_into(path: Path, rows: list[Outcome]) -> None:
-    """Replace the table between the markers (the prose around it is kept)."""
-    text = path.read_text(encoding="utf-8") if path.exists() else f"{START}\n{END}\n"
-    head, _, rest = text.partition(START)
-    _, _, tail = rest.partition(END)
-    path.write_text(f"{head}{START}\n{table(rows)}\n{END}{tail}", encoding="utf-8")
+    """Replace the tables between the markers (the prose around them is kept): the chaos
+    soak's rows have a table of their own, so `make soak` and `make chaos` keep each
+    other's figures."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    soak = [r for r in rows if r.scenario.startswith("chaos soak")]
+    others = [r for r in rows if r not in soak]
+    for start, end, chosen in ((START, END, others), (SOAK_START, SOAK_END, soak)):
+        if not chosen:
+            continue
+        if start not in text:
+            text += f"\n{start}\n{end}\n"
+        head, _, rest = text.partition(start)
+        _, _, tail = rest.partition(end)
+        text = f"{head}{start}\n{table(chosen)}\n{end}{tail}"
+    path.write_text(text, encoding="utf-8")
 
 
 def target() -> Path | None:

@@ -6,7 +6,6 @@ not load the feed parser and `radar sources test` does not load the mail stack.
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import click
 
 from worker import clock
-from worker.cli import facts, mail, service, sources, subscribers
+from worker.cli import bounces, facts, mail, service, sources, subscribers
 from worker.cli.context import Context
 from worker.errors import ConfigError, RadarError
 
@@ -39,12 +38,10 @@ def _set_now(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
 @click.pass_context
 def cli(ctx: click.Context, config: Path | None, verbose: int) -> None:
     """district-radar: Tianjin district investment projects and policies, by email."""
-    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    ctx.obj = Context(config)
+    ctx.obj = Context(config, verbose)  # logging starts with the command, not for --help
 
 
-for module in (service, sources, mail, subscribers, facts):
+for module in (service, sources, mail, subscribers, bounces, facts):
     for command in module.COMMANDS:
         cli.add_command(command)
 

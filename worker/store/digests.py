@@ -206,23 +206,31 @@ def mark_sent(
                  .values(digest_id=None))
 
 
+# A worker may report after its lease ran out and another worker took the digest and
+# sent (or cancelled, or failed) it: a late report must not undo that. Without this a late
+# `release` made a sent digest pending, its next claim found it empty and deleted it (the
+# period opened again); a late `mark_failed` turned a sent digest into failed.
+_NOT_FINISHED = digests.c.state.in_(["pending", "sending"])
+
+
 def release(conn: Connection, digest_id: int, error: str, retry_at: datetime | None = None
             ) -> None:
     """A transient failure: back to pending, not to be tried again before `retry_at`."""
-    conn.execute(digests.update().where(digests.c.id == digest_id)
+    conn.execute(digests.update().where(digests.c.id == digest_id, _NOT_FINISHED)
                  .values(state="pending", claimed_at=None, last_error=error[:2000],
                          next_attempt_at=retry_at))
 
 
-def mark_failed(conn: Connection, digest_id: int, error: str) -> None:
-    """A permanent failure (the address was rejected): never retried."""
-    conn.execute(digests.update().where(digests.c.id == digest_id)
-                 .values(state="failed", last_error=error[:2000]))
+def mark_failed(conn: Connection, digest_id: int, error: str) -> bool:
+    """A permanent failure (the address was rejected): never retried. False if another
+    worker had finished the digest meanwhile (nothing changed)."""
+    return conn.execute(digests.update().where(digests.c.id == digest_id, _NOT_FINISHED)
+                        .values(state="failed", last_error=error[:2000])).rowcount > 0
 
 
 def cancel(conn: Connection, digest_id: int, reason: str) -> None:
     """The subscriber left (or paused) before it went out: it never will."""
-    conn.execute(digests.update().where(digests.c.id == digest_id)
+    conn.execute(digests.update().where(digests.c.id == digest_id, _NOT_FINISHED)
                  .values(state="cancelled", last_error=reason))
 
 

@@ -15,29 +15,27 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
-from starlette.templating import Jinja2Templates
-
-from worker.digest.build import Digest
 from worker.districts import DISTRICTS, ZONES
 from worker.errors import MailError
-from worker.mail.message import outgoing
-from worker.models import Subscriber
-from worker.preview import next_digest
 from worker.resources import templates_dir
-from worker.runtime import Runtime
-from worker.store import subscribers as subscriber_rows
-from worker.tokens import BadToken, Purpose, make_token, read_token
+from worker.tokens import BadToken, Purpose, issued_at, make_token, read_token
 from worker.web.forms import DAYS, Form, validate
 from worker.web.i18n import TEXT, pick_language
-from worker.web.mails import web_mail
-from worker.web.security import CSRF_COOKIE, SAFE_HEADERS, RateLimit, csrf_ok, new_csrf_token
+from worker.web.security import CSRF_COOKIE, SAFE_HEADERS, csrf_ok, new_csrf_token
+
+if TYPE_CHECKING:  # Starlette, the store and the digest stack load when the app is built
+    from email.message import EmailMessage
+
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from worker.digest.build import Digest
+    from worker.models import Subscriber
+    from worker.runtime import Runtime
+    from worker.web.limits import WebLimits
 
 log = logging.getLogger("radar.web")
 MAX_AGE: dict[Purpose, timedelta] = {
@@ -49,10 +47,22 @@ TIMEZONES = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Tokyo", "Asia/Singapore",
              "Europe/London", "Europe/Berlin", "America/New_York", "America/Los_Angeles")
 
 
-def create_app(rt: Runtime, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-               ) -> Starlette:
-    web = _Web(rt, clock)
-    return Starlette(routes=[
+def create_app(rt: Runtime, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+               limits: WebLimits | None = None) -> Starlette:
+    """The app; rate limits shared through Redis when it answers (`web/limits.py`)."""
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from worker.web.limits import web_limits
+    from worker.web.security import RequestGuard
+
+    if limits is None:
+        limits = web_limits(rt.settings.service.redis_url, rt.settings.database_url)
+    web = _Web(rt, clock, limits)
+    guard = Middleware(RequestGuard, base_url=rt.settings.web.base_url)
+    return Starlette(middleware=[guard], routes=[
         Route("/", web.subscribe_form, methods=["GET"]),
         Route("/subscribe", web.subscribe, methods=["POST"]),
         Route("/confirm/{token}", web.confirm, methods=["GET", "POST"]),
@@ -63,12 +73,14 @@ def create_app(rt: Runtime, clock: Callable[[], datetime] = lambda: datetime.now
 
 
 class _Web:
-    def __init__(self, rt: Runtime, clock: Callable[[], datetime]) -> None:
+    def __init__(self, rt: Runtime, clock: Callable[[], datetime], limits: WebLimits
+                 ) -> None:
+        from starlette.templating import Jinja2Templates
+
         self.rt, self.clock = rt, clock
         self.secret = rt.settings.secret_key.get_secret_value()
         self.templates = Jinja2Templates(directory=str(templates_dir() / "web"))
-        self.per_ip = RateLimit(limit=10, window=600)
-        self.per_address = RateLimit(limit=3, window=3600)
+        self.per_ip, self.per_address = limits.per_ip, limits.per_address
 
     # -- pages -------------------------------------------------------------------------
 
@@ -82,7 +94,8 @@ class _Web:
         if not self.per_ip.allow(request.client.host if request.client else "?"):
             return self.message(request, "too_many", 429)
         form = Form.from_post(data, lists)
-        subscriber, errors = validate(form, self.rt.gazetteer)
+        subscriber, errors = validate(form, self.rt.gazetteer,
+                                      usd_rate=self.rt.settings.facts.usd_rate)
         if subscriber is None:
             return self.page(request, "subscribe.html", 400, form=form, errors=errors)
         if not self.per_address.allow(subscriber.email):
@@ -92,6 +105,8 @@ class _Web:
         return self.message(request, "check_mail", title="check_mail_title")
 
     async def confirm(self, request: Request) -> Response:
+        from worker.store import subscribers as subscriber_rows
+
         subscriber = self.holder(request, "confirm")
         if subscriber is None or subscriber.id is None:
             return self.message(request, "bad_link", 400)
@@ -106,9 +121,13 @@ class _Web:
         return self.message(request, "confirmed", title="confirm_title")
 
     async def preferences(self, request: Request) -> Response:
+        from worker.store import subscribers as subscriber_rows
+
         subscriber = self.holder(request, "manage")
         if subscriber is None or subscriber.id is None:
             return self.message(request, "bad_link", 400)
+        if subscriber.status == "unsubscribed":  # an old link: shows and changes nothing
+            return self.message(request, "unsubscribed", 410, title="unsubscribe_title")
         errors: dict[str, str] = {}
         notice, form = "", Form.from_subscriber(subscriber)
         if request.method == "POST":
@@ -123,6 +142,8 @@ class _Web:
                          preview=self.preview(subscriber))
 
     async def unsubscribe(self, request: Request) -> Response:
+        from worker.store import subscribers as subscriber_rows
+
         subscriber = self.holder(request, "unsubscribe")
         if subscriber is None or subscriber.id is None:
             return self.message(request, "bad_link", 400)
@@ -136,6 +157,9 @@ class _Web:
     # -- actions -----------------------------------------------------------------------
 
     async def sign_up(self, subscriber: Subscriber, language: str) -> None:
+        from worker.store import subscribers as subscriber_rows
+        from worker.web.mails import web_mail
+
         now = self.clock()
         with self.rt.engine.begin() as conn:
             subscriber_rows.expire_pending(conn, now - MAX_AGE["confirm"])
@@ -159,6 +183,8 @@ class _Web:
 
     def change(self, subscriber: Subscriber, data: dict[str, str],
                lists: dict[str, list[str]], form: Form) -> tuple[str, dict[str, str], Form]:
+        from worker.store import subscribers as subscriber_rows
+
         assert subscriber.id is not None
         action, now = data.get("action", "save"), self.clock()
         with self.rt.engine.begin() as conn:
@@ -169,18 +195,23 @@ class _Web:
                 subscriber_rows.set_status(conn, subscriber.id, "active", now, ("paused",))
                 return "resumed", {}, form
             edited = Form.from_post({**data, "email": subscriber.email}, lists)
-            rules, errors = validate(edited, self.rt.gazetteer, with_email=False)
+            rules, errors = validate(edited, self.rt.gazetteer, with_email=False,
+                                     usd_rate=self.rt.settings.facts.usd_rate)
             if rules is None:
                 return "", errors, edited
             subscriber_rows.update_rules(conn, subscriber.id, rules, now)
             return "saved", {}, edited
 
     def preview(self, subscriber: Subscriber) -> Digest | None:
+        from worker.preview import next_digest  # the digest stack: on the first preview
+
         with self.rt.engine.connect() as conn:
             return next_digest(conn, subscriber, self.rt.settings, self.rt.gazetteer,
                                self.rt.source_names, self.clock())
 
     async def mail(self, message: EmailMessage) -> None:
+        from worker.mail.message import outgoing
+
         try:
             async with self.rt.make_sender() as sender:
                 await sender.send(outgoing(message))
@@ -199,13 +230,22 @@ class _Web:
 
     def holder(self, request: Request, purpose: Purpose) -> Subscriber | None:
         """The subscriber a valid, unexpired token of this purpose belongs to."""
+        from worker.store import subscribers as subscriber_rows
+
+        token = request.path_params["token"]
         try:
-            subscriber_id = read_token(self.secret, request.path_params["token"], purpose,
-                                       self.clock(), MAX_AGE[purpose])
+            subscriber_id = read_token(self.secret, token, purpose, self.clock(),
+                                       MAX_AGE[purpose])
         except BadToken:
             return None
         with self.rt.engine.connect() as conn:
-            return subscriber_rows.by_id(conn, subscriber_id)
+            subscriber = subscriber_rows.by_id(conn, subscriber_id)
+        # A token older than its row was made for a deleted subscriber whose id was
+        # given again (SQLite reuses the highest rowid): it is not this one's.
+        if subscriber is not None and subscriber.created_at is not None and \
+                issued_at(token) < subscriber.created_at.replace(microsecond=0):
+            return None
+        return subscriber
 
     def language(self, request: Request) -> str:
         return pick_language(request.query_params.get("lang"),
@@ -220,18 +260,27 @@ class _Web:
         csrf = request.cookies.get(CSRF_COOKIE) or new_csrf_token()
         response = self.templates.TemplateResponse(request, name, {
             "t": TEXT[language], "lang": language, "csrf": csrf, "districts": DISTRICTS,
-            "zones": ZONES, "days": DAYS, "timezones": TIMEZONES,
+            "zones": ZONES, "days": DAYS, "timezones": TIMEZONES, **_fact_choices(),
             "other_lang": "en" if language == "zh" else "zh", **context,
         }, status_code=status)
-        response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="strict",
-                            secure=request.url.scheme == "https")
+        https = request.url.scheme == "https" or self.rt.settings.web.base_url.startswith(
+            "https:")  # behind a TLS proxy that does not say so (wapiti: Secure flag)
+        response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="strict", secure=https)
         response.headers.update(SAFE_HEADERS)
         return response
+
+
+def _fact_choices() -> dict[str, tuple[str, ...]]:
+    # imported on the first page shown, not when the app starts
+    from worker.facts.industries import tianjin_industries
+    from worker.facts.stages import STAGES
+
+    return {"stages": STAGES, "industries": tianjin_industries().names}
 
 
 async def _form(request: Request) -> tuple[dict[str, str], dict[str, list[str]]]:
     form = await request.form(max_files=0, max_fields=200)
     single = {k: v for k, v in form.items() if isinstance(v, str)}
     lists = {k: [v for v in form.getlist(k) if isinstance(v, str)]
-             for k in ("districts", "categories")}
+             for k in ("districts", "categories", "stages", "industries")}
     return single, lists
