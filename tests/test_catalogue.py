@@ -64,3 +64,16 @@ def test_list_and_add(tmp_path: Path, gazetteer: Gazetteer) -> None:
     unknown = radar(tmp_path, "--config", "radar.yaml", "sources", "add", "no-such-source")
     assert unknown.returncode == 2 and "not in the catalogue: no-such-source" in unknown.stderr
     assert "Traceback" not in unknown.stderr
+
+
+def test_adding_never_loses_what_the_file_had(tmp_path: Path, gazetteer: Gazetteer) -> None:
+    mine = ("  - {id: mine, name: 我的, kind: rss, url: 'https://example.gov.cn/f.xml', "
+            "category: project}\n")
+    (tmp_path / "radar.yaml").write_text("sources_file: sources.yaml\n", encoding="utf-8")
+    entry = catalogue()[0].id
+    for head in ("\ufeffsources:\n", '"sources":\n'):  # Notepad's BOM, a quoted key
+        (tmp_path / "sources.yaml").write_text(head + mine, encoding="utf-8")
+        added = radar(tmp_path, "--config", "radar.yaml", "sources", "add", entry)
+        assert added.returncode == 0, added.stderr
+        loaded = {s.id for s in load_sources(tmp_path / "sources.yaml", gazetteer)}
+        assert loaded == {"mine", entry}

@@ -127,3 +127,45 @@ def test_a_reminder_after_the_deadline_is_never_sent(tmp_path: Path, feed_server
     late = radar(tmp_path, "digest", "send", now="2025-08-16T09:00:00+08:00")
     assert late.returncode == 0, late.stderr
     assert reminders_to(smtp_server, "li@example.com") == []
+
+
+def test_a_deadline_read_again_differently_is_not_reminded(
+        tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer) -> None:
+    """`radar facts refresh` may read another deadline (or none) after a reminder was
+    planned: the old reminder is not sent with a wrong day count."""
+    from dataclasses import replace
+
+    import sqlalchemy as sa
+
+    from worker.models import Facts, Item
+    from worker.store import items as item_rows
+    from worker.store.db import connect
+
+    configure(tmp_path, f"sqlite:///{tmp_path / 'r.db'}", feed_server, smtp_server)
+    radar(tmp_path, "subscribers", "import", str(tmp_path / "subscribers.yaml"))
+    radar(tmp_path, "run", "--once", now="2025-07-28T08:30:00+08:00")
+
+    def moved(item: Item) -> Facts:  # 服务业 now closes a week later; 培育库 names none
+        if item.facts.deadline is None:
+            return item.facts
+        if "服务业" in item.title:
+            return replace(item.facts, deadline=item.facts.deadline.replace(day=31, month=8))
+        return replace(item.facts, deadline=None) if "培育库" in item.title else item.facts
+
+    engine = connect(f"sqlite:///{tmp_path / 'r.db'}")
+    with engine.begin() as conn:
+        item_rows.refresh_facts(conn, moved, every=True)
+        assert conn.scalar(sa.text("SELECT count(*) FROM reminders")) == 5
+    engine.dispose()
+    for when in ("2025-07-30T09:00:00+08:00", "2025-08-01T09:00:00+08:00"):
+        done = radar(tmp_path, "digest", "send", now=when)
+        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert reminders_to(smtp_server, "li@example.com") == []
+    [kept] = send_one(tmp_path, smtp_server, "2025-08-08T09:00:00+08:00")
+    assert "智能制造" in str(kept["Subject"])  # the unchanged deadline is still reminded
+
+
+def send_one(tmp_path: Path, smtp: SmtpServer, now: str) -> list[EmailMessage]:
+    before = len(reminders_to(smtp, "li@example.com"))
+    assert radar(tmp_path, "digest", "send", now=now).returncode == 0
+    return reminders_to(smtp, "li@example.com")[before:]

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from worker.dedupe import KnownKeys, Sorted, unseen
 from worker.models import DistrictTag, Item, Match, Schedule, Subscriber, Validators
-from worker.store import digests, items, sources, subscribers
+from worker.store import digests, items, sources, subscribers, tables
 from worker.store.db import connect, migrate
 from worker.store.tables import metadata
 
@@ -157,6 +157,26 @@ def test_a_dead_senders_lease_runs_out(engine: Engine) -> None:
         assert digests.claim(conn, [digest_id], later, LEASE) == [digest_id]
 
 
+def test_a_sender_whose_lease_ran_out_reports_into_nothing(engine: Engine) -> None:
+    """Worker A overran its lease and B claimed the digest again: A's late release, hand
+    back or failure must not touch B's claim (B would be sending a digest that is
+    pending again, and a third worker would send it too)."""
+    _, digest_id = one_digest(engine)
+    later = T0 + LEASE + timedelta(seconds=1)
+    with engine.begin() as conn:
+        digests.claim(conn, [digest_id], T0, LEASE)  # A
+        assert digests.claim(conn, [digest_id], later, LEASE) == [digest_id]  # B
+        digests.release(conn, digest_id, "421 A's late failure", later, claimed_at=T0)
+        digests.hand_back(conn, [digest_id], claimed_at=T0)
+        assert not digests.mark_failed(conn, digest_id, "550 A's late failure", claimed_at=T0)
+        row = conn.execute(sa.select(tables.digests.c.state, tables.digests.c.claimed_at,
+                                     tables.digests.c.attempts)
+                           .where(tables.digests.c.id == digest_id)).one()
+        assert (row.state, row.claimed_at, row.attempts) == ("sending", later, 2)
+        digests.release(conn, digest_id, "451 B's failure", later, claimed_at=later)
+        assert digests.sendable(conn, later, LEASE) == [digest_id]
+
+
 def test_failed_digest_is_not_retried_and_bounces_suspend(engine: Engine) -> None:
     subscriber_id, digest_id = one_digest(engine)
     with engine.begin() as conn:
@@ -247,3 +267,18 @@ def test_facts_of_items_stored_before_facts_were_read(engine: Engine) -> None:
         loaded = sorted(items.recent(conn, T0), key=lambda r: r.id)
     assert refreshed == 2  # only the two stored without facts
     assert [r.item.facts.amount for r in loaded] == [None, 2e9, 3e9]
+
+
+def test_an_import_never_turns_reminders_back_on(engine: Engine) -> None:
+    sub, _ = seed(engine, 1)
+    assert sub.id is not None
+    with engine.begin() as conn:
+        subscribers.update_rules(conn, sub.id, replace(sub, reminders=False), T0)  # the web
+        subscribers.save_many(conn, [replace(sub, id=None, keywords=("氢能",))], T0)
+        again = subscribers.by_id(conn, sub.id)
+        assert again is not None and again.keywords == ("氢能",) and not again.reminders
+        other = Subscriber("li@example.com")
+        subscribers.save_many(conn, [other], T0)
+        subscribers.save_many(conn, [replace(other, reminders=False)], T0)  # a file says off
+        stored = subscribers.by_email(conn, "li@example.com")
+        assert stored is not None and not stored.reminders

@@ -208,3 +208,15 @@ def test_signing_up_again_long_after_leaving_can_be_confirmed(web: Web) -> None:
     done = web.client.post(confirm, data={"csrf": web.csrf(confirm)})
     assert done.status_code == 200 and "订阅已确认" in done.text
     assert web.subscriber().status == "active"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("fetch_site", "status"), [
+    ("cross-site", 403), ("same-site", 403), ("same-origin", 200), ("none", 200)])
+def test_the_browser_says_where_a_form_comes_from(web: Web, fetch_site: str, status: int
+                                                   ) -> None:
+    # An attacker's page can send Origin: null too (as our no-referrer pages make
+    # browsers do); Fetch Metadata tells them apart.
+    page = web.client.post("/subscribe", data={
+        "csrf": web.csrf(), "email": "wang@example.com", "frequency": "weekly"},
+        headers={"Origin": "null", "Sec-Fetch-Site": fetch_site})
+    assert page.status_code == status

@@ -76,8 +76,9 @@ def pick(entries: Sequence[Entry], ids: Sequence[str]) -> list[Entry]:
 def appended(text: str, entries: Sequence[Entry]) -> str:
     """A sources file's text with these entries added at its end, in the indentation its
     list uses; its comments are kept. `sources: []` (or no `sources:`) becomes a list."""
-    lines = text.rstrip("\n").splitlines()
-    key = next((i for i, line in enumerate(lines) if re.match(r"sources\s*:", line)), None)
+    lines = text.removeprefix("\ufeff").rstrip("\n").splitlines()
+    key = next((i for i, line in enumerate(lines)
+                if re.match(r"""(sources|"sources"|'sources')\s*:""", line)), None)
     if key is None:
         lines.append("sources:")
     elif re.fullmatch(r"sources\s*:\s*\[\s*\](\s*#.*)?", lines[key]):

@@ -10,10 +10,12 @@ deadline that has passed.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from worker.models import Entry, Subscriber
 from worker.schedule import local_time
 
 REMIND_DAYS_BEFORE = (7, 1)  # the first one lapses when the next is due
@@ -47,6 +49,17 @@ def plan(item_id: int, deadline: date, at: time, timezone: str, delivered_at: da
                  else end_of_deadline)
         out.append(Planned(item_id, days, deadline, local_time(day, at, tz), lapse))
     return out
+
+
+def plan_for(subscriber: Subscriber, entries: Iterable[Entry], delivered_at: datetime
+             ) -> list[Planned]:
+    """The reminders of the deadlines among entries just delivered to this subscriber."""
+    if not subscriber.reminders:
+        return []
+    at, tz = subscriber.schedule.at, subscriber.schedule.timezone
+    return [p for e in entries
+            if e.item.id is not None and e.item.facts.deadline is not None
+            for p in plan(e.item.id, e.item.facts.deadline, at, tz, delivered_at)]
 
 
 def days_left(deadline: date, now: datetime, timezone: str) -> int:

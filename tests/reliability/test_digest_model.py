@@ -43,7 +43,7 @@ from sqlalchemy.engine import Connection, Engine
 from tests.reliability.report import Outcome, record
 from worker.models import DistrictTag, Facts, Item, Match, Schedule, Source, Subscriber
 from worker.pipeline.outcomes import triage
-from worker.reminders import is_reminder, plan
+from worker.reminders import is_reminder, plan, plan_for
 from worker.store import digests as digest_rows
 from worker.store import items as item_rows
 from worker.store import reminders as reminder_rows
@@ -447,7 +447,9 @@ class DigestModel(RuleBasedStateMachine):
                 reminder_rows.mark_sent(conn, carried, self.now)
             else:
                 digest_rows.mark_sent(conn, d, carried, self.now)
-                reminder_rows.schedule(conn, c.subscriber, c.entries, self.now)
+                assert c.subscriber.id is not None
+                reminder_rows.schedule(conn, c.subscriber.id,
+                                       plan_for(c.subscriber, c.entries, self.now), self.now)
         m = self.digests[d]
         m.state, m.sent_at = "sent", self.now
         self.sent_at_of[d] = self.now

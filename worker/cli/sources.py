@@ -117,7 +117,11 @@ def sources_add(ctx: Context, /, ids: tuple[str, ...]) -> None:
     trial = path.with_name(path.name + ".new")  # what is written must load, else nothing is
     trial.write_text(appended(text, new), encoding="utf-8")
     try:
-        load_sources(trial, Gazetteer.tianjin())
+        kept = {s.id for s in load_sources(trial, Gazetteer.tianjin())}
+        if not present <= kept:  # a file we misread: never lose the user's sources
+            raise ConfigError(f"{path}: could not add to this file without losing "
+                              f"{', '.join(sorted(present - kept))}; add the entries by hand "
+                              "(radar sources catalogue shows them)")
     except ConfigError:
         trial.unlink()
         raise

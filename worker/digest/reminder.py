@@ -75,6 +75,8 @@ def left_label(days: int) -> str:
 
 
 def _subject(items: Sequence[ReminderItem]) -> str:
+    if not items:  # its deadlines changed after it was opened; not sent (triage)
+        return "申报截止提醒"
     if len(items) == 1:
         title = items[0].title
         if len(title) > SUBJECT_TITLE_CHARS:

@@ -33,7 +33,7 @@ from worker.pipeline.outcomes import (
     retry_at,
     triage,
 )
-from worker.reminders import is_reminder
+from worker.reminders import Planned, is_reminder, plan_for
 from worker.runtime import Runtime
 from worker.schedule import plan_digest
 from worker.store import conditions
@@ -117,11 +117,13 @@ async def send_digests(rt: Runtime, sender: Sender, digest_ids: Sequence[int], n
             if permit is not None and not await permit():
                 break
             outcomes[contents.id] = outcome = await _send_claimed(rt, sender, contents, now)
+            if outcome == "sent":  # its outcome is set first: a sent digest is never handed back
+                await _record_sent(rt, contents, now)
             if outcome in STOPS_THE_ROUND:
                 break
     finally:  # also when the permit or the database failed: the rest need not wait a lease
         _hand_back(rt, [c.id for c in ready
-                        if c.id not in outcomes or outcomes[c.id] == "refused"])
+                        if c.id not in outcomes or outcomes[c.id] == "refused"], now)
         if "sent" in outcomes.values():
             _mail_works(rt)
     return outcomes
@@ -152,13 +154,14 @@ def _claim(rt: Runtime, digest_ids: Sequence[int], now: datetime
 
 def _with_reminders(conn: Connection, loaded: list[DigestContents], now: datetime
                     ) -> list[DigestContents]:
-    """A reminder mail carries its reminders, not deliveries."""
+    """A reminder mail carries its reminders, not deliveries; none once the subscriber
+    turned reminders off (the empty mail is then discarded)."""
     ids = [c.id for c in loaded if is_reminder(c.period_key)]
     if not ids:
         return loaded
     carried = reminder_rows.entries(conn, ids, now)
-    return [replace(c, entries=tuple(carried.get(c.id, ()))) if c.id in ids else c
-            for c in loaded]
+    return [replace(c, entries=tuple(carried.get(c.id, ()) if c.subscriber.reminders else ()))
+            if c.id in ids else c for c in loaded]
 
 
 def _compose(rt: Runtime, contents: DigestContents, now: datetime
@@ -168,12 +171,12 @@ def _compose(rt: Runtime, contents: DigestContents, now: datetime
                 rt.gazetteer, rt.source_names, now)
 
 
-def _hand_back(rt: Runtime, left: list[int]) -> None:
+def _hand_back(rt: Runtime, left: list[int], claimed_at: datetime) -> None:
     if not left:
         return
     try:
         with rt.engine.begin() as conn:
-            digest_rows.hand_back(conn, left)
+            digest_rows.hand_back(conn, left, claimed_at)
     except sa_exc.SQLAlchemyError as e:
         log.warning("%d claimed digest(s) left to their lease: %s", len(left), e)
 
@@ -189,9 +192,8 @@ async def _send_claimed(rt: Runtime, sender: Sender, contents: DigestContents,
         log.exception("digest %d: unexpected error while composing or sending", contents.id)
         with rt.engine.begin() as conn:
             digest_rows.release(conn, contents.id, f"internal error: {type(e).__name__}: {e}",
-                                retry_at(contents.attempts, rt.settings.service, now))
+                                retry_at(contents.attempts, rt.settings.service, now), now)
         return "deferred"
-    await _record_sent(rt, contents, now)
     return "sent"
 
 
@@ -203,7 +205,18 @@ def _mark_sent(conn: Connection, contents: DigestContents, now: datetime) -> Non
         reminder_rows.mark_sent(conn, carried, now)
     else:
         digest_rows.mark_sent(conn, contents.id, carried, now)
-        reminder_rows.schedule(conn, contents.subscriber, contents.entries, now)
+        if contents.subscriber.id is not None:
+            reminder_rows.schedule(conn, contents.subscriber.id, _reminders(contents, now), now)
+
+
+def _reminders(contents: DigestContents, now: datetime) -> list[Planned]:
+    """The deadline reminders a sent digest brings; a bug here never keeps the digest
+    from being recorded as sent (it would go out again)."""
+    try:
+        return plan_for(contents.subscriber, contents.entries, now)
+    except Exception:
+        log.exception("digest %d: its deadline reminders could not be planned", contents.id)
+        return []
 
 
 async def _record_sent(rt: Runtime, contents: DigestContents, now: datetime) -> None:
@@ -235,10 +248,10 @@ def _record_failure(rt: Runtime, contents: DigestContents, error: MailError, now
     subscriber_id = contents.subscriber.id
     with rt.engine.begin() as conn:
         if failure.retry_at is not None:
-            digest_rows.release(conn, contents.id, str(error), failure.retry_at)
+            digest_rows.release(conn, contents.id, str(error), failure.retry_at, now)
             log.warning("digest %d deferred until %s: %s", contents.id, failure.retry_at, error)
             return failure.outcome
-        failed_now = digest_rows.mark_failed(conn, contents.id, str(error))
+        failed_now = digest_rows.mark_failed(conn, contents.id, str(error), now)
         if failed_now and failure.hard_bounce and subscriber_id is not None and \
                 subscriber_rows.record_hard_bounce(conn, subscriber_id,
                                                    rt.settings.mail.suspend_after_bounces):

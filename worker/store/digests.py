@@ -160,12 +160,15 @@ def claim(conn: Connection, digest_ids: Collection[int], now: datetime, lease: t
     return sorted(result.scalars())
 
 
-def hand_back(conn: Connection, digest_ids: Collection[int]) -> None:
+def hand_back(conn: Connection, digest_ids: Collection[int],
+              claimed_at: datetime | None = None) -> None:
     """Claimed but not attempted (the batch stopped first): pending again, as if never
-    claimed, so the attempt does not count towards the retry backoff."""
+    claimed, so the attempt does not count towards the retry backoff. With `claimed_at`,
+    only if that claim still holds (see `_ours`)."""
     if digest_ids:
         conn.execute(digests.update()
-                     .where(digests.c.id.in_(list(digest_ids)), digests.c.state == "sending")
+                     .where(digests.c.id.in_(list(digest_ids)), digests.c.state == "sending",
+                            _ours(claimed_at))
                      .values(state="pending", claimed_at=None,
                              attempts=digests.c.attempts - 1))
 
@@ -213,18 +216,28 @@ def mark_sent(
 _NOT_FINISHED = digests.c.state.in_(["pending", "sending"])
 
 
-def release(conn: Connection, digest_id: int, error: str, retry_at: datetime | None = None
-            ) -> None:
+def _ours(claimed_at: datetime | None) -> sa.ColumnElement[bool]:
+    """A sender's report applies only while its own claim holds: when its lease ran out
+    and another worker claimed the digest again, the claim time differs, and a late
+    `release` would make the digest pending while the other sends it (twice out)."""
+    return sa.true() if claimed_at is None else digests.c.claimed_at == claimed_at
+
+
+def release(conn: Connection, digest_id: int, error: str, retry_at: datetime | None = None,
+            claimed_at: datetime | None = None) -> None:
     """A transient failure: back to pending, not to be tried again before `retry_at`."""
-    conn.execute(digests.update().where(digests.c.id == digest_id, _NOT_FINISHED)
+    conn.execute(digests.update()
+                 .where(digests.c.id == digest_id, _NOT_FINISHED, _ours(claimed_at))
                  .values(state="pending", claimed_at=None, last_error=error[:2000],
                          next_attempt_at=retry_at))
 
 
-def mark_failed(conn: Connection, digest_id: int, error: str) -> bool:
+def mark_failed(conn: Connection, digest_id: int, error: str,
+                claimed_at: datetime | None = None) -> bool:
     """A permanent failure (the address was rejected): never retried. False if another
-    worker had finished the digest meanwhile (nothing changed)."""
-    return conn.execute(digests.update().where(digests.c.id == digest_id, _NOT_FINISHED)
+    worker had finished or taken the digest meanwhile (nothing changed)."""
+    return conn.execute(digests.update()
+                        .where(digests.c.id == digest_id, _NOT_FINISHED, _ours(claimed_at))
                         .values(state="failed", last_error=error[:2000])).rowcount > 0
 
 

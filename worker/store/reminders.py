@@ -4,33 +4,26 @@ so claiming, leases, retries and failures are the digests' own (store/digests.py
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from worker.models import Entry, Subscriber
-from worker.reminders import Planned, plan, reminder_key
+from worker.models import Entry
+from worker.reminders import Planned, reminder_key
 from worker.store import items as item_rows
 from worker.store.db import insert_ignoring_conflicts
 from worker.store.tables import digests, items, reminders, subscribers
 
 
-def schedule(conn: Connection, subscriber: Subscriber, entries: Iterable[Entry],
-             delivered_at: datetime) -> int:
-    """Plan the reminders of the deadlines among these just delivered entries; returns
-    how many. A (subscriber, item, days) already planned is left alone."""
-    if subscriber.id is None or not subscriber.reminders:
-        return 0
-    at, tz = subscriber.schedule.at, subscriber.schedule.timezone
-    planned = [p for e in entries
-               if e.item.id is not None and e.item.facts.deadline is not None
-               for p in plan(e.item.id, e.item.facts.deadline, at, tz, delivered_at)]
-    rows = [_row(subscriber.id, p, delivered_at) for p in planned]
-    if rows:
-        conn.execute(insert_ignoring_conflicts(conn, reminders), rows)
-    return len(rows)
+def schedule(conn: Connection, subscriber_id: int, planned: Sequence[Planned],
+             now: datetime) -> None:
+    """Store planned reminders (worker/reminders.py); a (subscriber, item, days) already
+    planned is left alone."""
+    if planned:
+        conn.execute(insert_ignoring_conflicts(conn, reminders),
+                     [_row(subscriber_id, p, now) for p in planned])
 
 
 def _row(subscriber_id: int, p: Planned, now: datetime) -> dict[str, object]:
@@ -73,18 +66,21 @@ def open_due(conn: Connection, now: datetime) -> int:
 
 def entries(conn: Connection, digest_ids: Collection[int], now: datetime
             ) -> dict[int, list[Entry]]:
-    """What each reminder mail carries: its reminders that have not lapsed, soonest
-    deadline first (`Entry.delivery_id` is the reminder's id)."""
+    """What each reminder mail carries: its reminders that have not lapsed and whose item
+    still names that deadline (`radar facts refresh` may have read another), soonest
+    first (`Entry.delivery_id` is the reminder's id)."""
     rows = list(conn.execute(
         sa.select(reminders.c.id.label("reminder_id"), reminders.c.digest_id.label("mail"),
-                  items)
+                  reminders.c.deadline.label("planned_for"), items)
         .join(items, items.c.id == reminders.c.item_id)
         .where(reminders.c.digest_id.in_(list(digest_ids)), reminders.c.sent_at.is_(None),
                reminders.c.lapse_at > now)
         .order_by(reminders.c.deadline, reminders.c.id)))
     out: dict[int, list[Entry]] = {}
     for r in rows:
-        out.setdefault(r.mail, []).append(Entry(r.reminder_id, item_rows.from_row(r), (), ()))
+        item = item_rows.from_row(r)
+        if item.facts.deadline == r.planned_for:
+            out.setdefault(r.mail, []).append(Entry(r.reminder_id, item, (), ()))
     return out
 
 
@@ -93,10 +89,3 @@ def mark_sent(conn: Connection, reminder_ids: Sequence[int], now: datetime) -> N
     if reminder_ids:
         conn.execute(reminders.update().where(reminders.c.id.in_(list(reminder_ids)))
                      .values(sent_at=now))
-
-
-def lapsed(conn: Connection, now: datetime) -> int:
-    """Reminders whose time passed unsent (mail was down, reminders off, paused)."""
-    return int(conn.scalar(
-        sa.select(sa.func.count()).select_from(reminders)
-        .where(reminders.c.sent_at.is_(None), reminders.c.lapse_at <= now)) or 0)

@@ -37,9 +37,16 @@ def save_many(conn: Connection, batch: Sequence[Subscriber], now: datetime) -> t
     if new:
         conn.execute(subscribers.insert(), new)
     if changed:
+        for row in changed:
+            row["file_reminders"] = row.pop("reminders")
         conn.execute(
             subscribers.update().where(subscribers.c.id == sa.bindparam("row_id"))
-            .values({k: sa.bindparam(k) for k in changed[0] if k != "row_id"}),
+            .values({**{k: sa.bindparam(k) for k in changed[0]
+                        if k not in ("row_id", "file_reminders")},
+                     # like the status: a file may turn reminders off, never back on (the
+                     # subscriber may have turned them off on the preferences page)
+                     "reminders": sa.and_(subscribers.c.reminders,
+                                          sa.bindparam("file_reminders"))}),
             changed,
         )
     return len(new), len(changed)
@@ -122,8 +129,12 @@ def set_status(conn: Connection, subscriber_id: int, status: str, now: datetime,
 def expire_pending(conn: Connection, before: datetime) -> int:
     """Forget sign-ups never confirmed since `before`. By the last change, not the row's
     age: someone who left long ago and signs up again has their days to confirm."""
-    return conn.execute(subscribers.delete().where(
-        subscribers.c.status == "pending", subscribers.c.updated_at < before)).rowcount
+    stale = sa.and_(subscribers.c.status == "pending", subscribers.c.updated_at < before)
+    # A DELETE of nothing still fires PostgreSQL's statement trigger, which would make
+    # every worker rebuild its matching index after each web sign-up.
+    if not conn.scalar(sa.select(sa.exists().where(stale))):
+        return 0
+    return conn.execute(subscribers.delete().where(stale)).rowcount
 
 
 def record_hard_bounce(conn: Connection, subscriber_id: int, suspend_after: int) -> bool:

@@ -7,11 +7,13 @@
 - a body that has not fully arrived `BODY_SECONDS` after the request began is refused
   with 408: a client trickling a body (slowloris) holds one coroutine, briefly, never the
   app (uvicorn has no timeout of its own for a request's body or headers);
-- a POST whose Origin (or, without one, Referer) names another site is refused with 403,
-  whatever its cookies: double-submit CSRF cookies can be planted by a sibling subdomain.
-  `Origin: null` is let through (our pages send `Referrer-Policy: no-referrer`, which makes
-  browsers send exactly that), and the one-click unsubscribe (RFC 8058, sent by mail
-  providers) is exempt: its signed token is its authority;
+- a POST that a browser says comes from another site (`Sec-Fetch-Site` other than
+  same-origin / none; sibling subdomains too) is refused with 403, whatever its cookies:
+  double-submit CSRF cookies can be planted by a sibling subdomain. Without that header
+  (older clients) the Origin (or Referer) decides; `Origin: null` is then let through (our
+  pages send `Referrer-Policy: no-referrer`, which makes browsers send exactly that). The
+  one-click unsubscribe (RFC 8058, sent by mail providers) is exempt: its signed token is
+  its authority;
 - every response, Starlette's own 404 / 405 too, carries `SAFE_HEADERS`.
 """
 
@@ -111,6 +113,11 @@ class RequestGuard:
         return None
 
     def same_site(self, headers: dict[str, str]) -> bool:
+        # Browsers say where a request comes from (Fetch Metadata); with our no-referrer
+        # policy their Origin is "null", which an attacker's page can send as well.
+        fetch_site = headers.get("sec-fetch-site")
+        if fetch_site is not None:
+            return fetch_site in ("same-origin", "none")
         source = headers.get("origin") or headers.get("referer")
         if source is None or source == "null":
             return True
