@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import time
 from collections import Counter
@@ -198,7 +199,8 @@ class Findings:
     not_stored: int  # items the driver published that the database never stored
     undelivered: int  # still not delivered after the settle time
     received: int  # distinct (recipient, title) pairs that reached the SMTP server
-    missing: int  # recorded but never received
+    capped: int  # counted in a mail but not listed: over digest.max_items (by design)
+    missing: int  # recorded, never listed, and not explained by a cap
     resent: int  # the same digest (Message-ID) accepted twice: the accept-then-crash window
     doubled: int  # one item in two different mails to one subscriber: never allowed
     stuck: int  # digests in `sending` past their lease, or pending, at the end
@@ -206,10 +208,17 @@ class Findings:
     max_delay: float  # seconds from an item's publication to its instant alert
 
 
-def titles_in(message: EmailMessage) -> list[str]:
+_TOTAL = re.compile(r"有 (\d+) 条符合您订阅条件的新内容")
+
+
+def titles_in(message: EmailMessage) -> tuple[list[str], int]:
+    """The titles a mail lists, and how many more it counts without listing them (a mail
+    lists the newest `digest.max_items` and says how many there are)."""
     body = message.get_body(("plain",))
     text = body.get_content() if body is not None else ""
-    return [line[2:].strip() for line in text.splitlines() if line.startswith("* ")]
+    titles = [line[2:].strip() for line in text.splitlines() if line.startswith("* ")]
+    total = _TOTAL.search(text)
+    return titles, max(0, int(total[1]) - len(titles)) if total else 0
 
 
 def check(driver: Driver, database_url: str) -> Findings:
@@ -227,9 +236,15 @@ def check(driver: Driver, database_url: str) -> Findings:
     seen: dict[tuple[str, str], set[str]] = {}  # (recipient, title) → Message-IDs
     copies: Counter[tuple[str, str]] = Counter()
     first: dict[tuple[str, str], Received] = {}
+    capped: Counter[str] = Counter()  # recipient → items counted but not listed
+    counted_mails: set[str] = set()
     for received in driver.smtp.handler.messages:
+        titles, unlisted = titles_in(received.message)
         for recipient in received.recipients:
-            for title in titles_in(received.message):
+            if (mail := f"{recipient} {received.message['Message-ID']}") not in counted_mails:
+                counted_mails.add(mail)  # a mail accepted twice counts its cap once
+                capped[recipient] += unlisted
+            for title in titles:
                 key = (recipient, title)
                 seen.setdefault(key, set()).add(str(received.message["Message-ID"]))
                 copies[key] += 1
@@ -237,10 +252,12 @@ def check(driver: Driver, database_url: str) -> Findings:
     delays = [first[(r, t)].at - driver.added_at[t] for (r, t) in first
               if r in driver.instant and t in driver.added_at
               and driver.instant[r] < driver.added_at[t]]
+    not_listed = Counter(r for r, _ in recorded - set(seen))
     return Findings(
         expected=len(recorded), not_stored=len(set(driver.titles) - stored),
         undelivered=int(undelivered), received=len(seen),
-        missing=len(recorded - set(seen)),
+        capped=sum(min(n, capped[r]) for r, n in not_listed.items()),
+        missing=sum(max(0, n - capped[r]) for r, n in not_listed.items()),
         resent=sum(n - 1 for k, n in copies.items() if len(seen[k]) == 1),
         doubled=sum(1 for ids in seen.values() if len(ids) > 1),
         stuck=states.get("sending", 0) + states.get("pending", 0),
@@ -267,7 +284,8 @@ def summary(driver: Driver, found: Findings, growth: list[float]) -> str:
               f"({len(growth)} workers measured)" if growth else "no worker lived long enough "
               "to measure its memory")
     return (f"{len(driver.titles)} items, {len(driver.instant) + len(driver.daily)} "
-            f"subscribers; {found.resent} mails resent in the accept-then-crash window, "
+            f"subscribers; {found.capped} items counted but not listed in mails over "
+            f"digest.max_items; {found.resent} mails resent in the accept-then-crash window, "
             f"{found.doubled} items in two mails, {found.stuck} digests stuck, "
             f"{found.failed} failed; slowest instant alert {found.max_delay:.0f} s after "
             f"publication; {memory}")
