@@ -87,10 +87,7 @@ def test_deadlines_reminded_on_the_right_days(tmp_path: Path, database_url: str,
     assert not reminders_to(smtp_server, "li@example.com")
 
     def send(now: str) -> list[EmailMessage]:
-        before = len(reminders_to(smtp_server, "li@example.com"))
-        done = radar(tmp_path, "digest", "send", now=now)
-        assert done.returncode == 0, done.stderr
-        return reminders_to(smtp_server, "li@example.com")[before:]
+        return send_one(tmp_path, smtp_server, now)
 
     # 30 July: 服务业 closes on the 31st (it reached her 3 days before: the 1-day one only).
     assert send("2025-07-30T08:29:00+08:00") == []  # before her send time
@@ -166,6 +163,8 @@ def test_a_deadline_read_again_differently_is_not_reminded(
 
 
 def send_one(tmp_path: Path, smtp: SmtpServer, now: str) -> list[EmailMessage]:
+    """`radar digest send` at `now`: the reminders li@example.com got from it."""
     before = len(reminders_to(smtp, "li@example.com"))
-    assert radar(tmp_path, "digest", "send", now=now).returncode == 0
+    done = radar(tmp_path, "digest", "send", now=now)
+    assert done.returncode == 0, done.stderr
     return reminders_to(smtp, "li@example.com")[before:]

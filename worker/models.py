@@ -59,6 +59,11 @@ class Source:
     details: bool = False
     usd_rate: float | None = None  # yuan per dollar for its items' facts (facts.usd_rate)
 
+    @property
+    def reads_details(self) -> bool:
+        """Each new item's own page is read: asked for, or implied by `detail_body`."""
+        return self.details or bool(self.html and self.html.detail_body)
+
 
 @dataclass(frozen=True)
 class Validators:

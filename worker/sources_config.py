@@ -100,8 +100,7 @@ def _source(entry: _SourceEntry, where: str, gazetteer: Gazetteer) -> Source:
             )
     return Source(entry.id, entry.name, entry.kind, entry.url, entry.category, district,
                   entry.interval, _html_selectors(entry, where), entry.empty_alert_after,
-                  entry.scope, entry.backfill_days,
-                  entry.details or bool(entry.html and entry.html.detail_body))
+                  entry.scope, entry.backfill_days, entry.details)
 
 
 def _html_selectors(entry: _SourceEntry, where: str) -> HtmlSelectors | None:

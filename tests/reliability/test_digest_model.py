@@ -42,6 +42,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from tests.reliability.report import Outcome, record
 from worker.models import DistrictTag, Facts, Item, Match, Schedule, Source, Subscriber
+from worker.pipeline.deliver import with_reminders
 from worker.pipeline.outcomes import triage
 from worker.reminders import is_reminder, plan, plan_for
 from worker.store import digests as digest_rows
@@ -209,14 +210,9 @@ class DigestModel(RuleBasedStateMachine):
     def take(self, conn: Connection, worker: str, ids: set[int]) -> tuple[list[int], list[Held]]:
         """What deliver._claim does, in the caller's transaction: claim, load, triage."""
         claimed = digest_rows.claim(conn, ids, self.now, LEASE)
-        loaded = digest_rows.contents(conn, claimed)
-        reminder_ids = [c.id for c in loaded if is_reminder(c.period_key)]
-        carried = reminder_rows.entries(conn, reminder_ids, self.now) if reminder_ids else {}
+        loaded = with_reminders(conn, digest_rows.contents(conn, claimed), self.now)
         out = []
         for c in loaded:
-            if is_reminder(c.period_key):
-                c = DigestContents(c.id, c.subscriber, c.period_key, c.created_at, c.attempts,
-                                   tuple(carried.get(c.id, ())))
             verdict = triage(c)
             if verdict == "cancel":
                 digest_rows.cancel(conn, c.id, f"subscriber is {c.subscriber.status}")

@@ -11,8 +11,9 @@ from worker.models import Facts
 _QUALIFIER = {"about": "约", "over": "超", "at_least": "不低于", "cap": "最高", "": ""}
 
 
-def fact_line(facts: Facts, policy: bool) -> str:
-    parts = _policy_parts(facts) if policy else _project_parts(facts)
+def fact_line(facts: Facts, policy: bool, deadline: bool = True) -> str:
+    """`deadline=False`: without the deadline (a reminder says it on a line of its own)."""
+    parts = _policy_parts(facts, deadline) if policy else _project_parts(facts)
     if facts.industries:
         parts.append("、".join(facts.industries[:3]))
     return " · ".join(parts)
@@ -30,9 +31,9 @@ def _project_parts(facts: Facts) -> list[str]:
     return parts
 
 
-def _policy_parts(facts: Facts) -> list[str]:
+def _policy_parts(facts: Facts, deadline: bool) -> list[str]:
     parts = []
-    if facts.deadline is not None:
+    if deadline and facts.deadline is not None:
         parts.append(f"申报截止 {facts.deadline.month}月{facts.deadline.day}日")
     if facts.support_max is not None:
         parts.append(f"最高{yuan(facts.support_max)}")

@@ -64,8 +64,7 @@ def _item(entry: Entry, now: datetime, timezone: str, source_names: Mapping[str,
         title=item.title, url=item.url, day=f"{deadline.month}月{deadline.day}日",
         weekday=WEEKDAYS[deadline.weekday()],
         left=left_label(days_left(deadline, now, timezone)),
-        facts=fact_line(item.facts, policy=True).removeprefix(
-            f"申报截止 {deadline.month}月{deadline.day}日").strip(" ·"),
+        facts=fact_line(item.facts, policy=True, deadline=False),
         issuer=item.issuer, doc_number=item.doc_number,
         source=source_names.get(item.source_id, item.source_id))
 

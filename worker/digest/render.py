@@ -25,8 +25,9 @@ def render_digest(digest: Digest, templates: Path | None = None) -> Rendered:
 
 
 def inline_css(html: str) -> str:
-    """Mail clients drop <style>; inline it (and keep nothing the client would ignore)."""
-    return css_inline.inline(html)
+    """Mail clients drop <style>: inline it, minified, keeping only @media rules (as the
+    digest's are)."""
+    return _DIGEST_INLINER.inline(html)
 
 
 # The digest's rules are inlined and minified (Gmail clips the HTML after ~102 KB); only

@@ -202,14 +202,10 @@ class _Positions:
     def of(cls, ordered: Sequence[Rule]) -> _Positions:
         rows = cls()
         for position, rule in enumerate(ordered):
-            for district in rule.districts:
-                rows.districts[district].append(position)
-            if not rule.districts:
-                rows.any_district.append(position)
-            for category in rule.categories:
-                rows.categories[category].append(position)
-            if not rule.categories:
-                rows.any_category.append(position)
+            _place(position, rule.districts, rows.districts, rows.any_district)
+            _place(position, rule.categories, rows.categories, rows.any_category)
+            _place(position, rule.stages, rows.stages, rows.any_stage)
+            _place(position, rule.industries, rows.industries, rows.any_industry)
             if rule.keywords:
                 rows.keyword_rules[rule.subscriber_id] = rule
             else:
@@ -218,18 +214,7 @@ class _Positions:
                 rows.wanting[rows.term(term)].append(position)
             for term in rule.exclude:
                 rows.excluding[rows.term(term)].append(position)
-            rows.add_facts(position, rule)
         return rows
-
-    def add_facts(self, position: int, rule: Rule) -> None:
-        for stage in rule.stages:
-            self.stages[stage].append(position)
-        if not rule.stages:
-            self.any_stage.append(position)
-        for industry in rule.industries:
-            self.industries[industry].append(position)
-        if not rule.industries:
-            self.any_industry.append(position)
 
     def term(self, term: str) -> int:
         if term not in self.terms:
@@ -244,3 +229,13 @@ def _mask(n: int, positions: list[int]) -> Mask:
     mask[positions] = True
     return mask
 
+
+def _place(position: int, values: Iterable[str], by_value: defaultdict[str, list[int]],
+           without: list[int]) -> None:
+    """A rule's row under each value it names, or among the rules naming none."""
+    named = False
+    for value in values:
+        by_value[value].append(position)
+        named = True
+    if not named:
+        without.append(position)

@@ -23,7 +23,7 @@ from worker.errors import MailError
 from worker.mail import Sender
 from worker.mail.message import Envelope, build_message
 from worker.mail.sessions import over_sessions
-from worker.models import Rendered
+from worker.models import Entry, Rendered
 from worker.pipeline.outcomes import (
     STOPS_THE_ROUND,
     SendOutcome,
@@ -137,7 +137,7 @@ def _claim(rt: Runtime, digest_ids: Sequence[int], now: datetime
     ready: list[DigestContents] = []
     with rt.engine.begin() as conn:
         claimed = digest_rows.claim(conn, digest_ids, now, rt.settings.mail.send_lease)
-        for contents in _with_reminders(conn, digest_rows.contents(conn, claimed), now):
+        for contents in with_reminders(conn, digest_rows.contents(conn, claimed), now):
             verdict = triage(contents)
             if verdict == "cancel":
                 digest_rows.cancel(conn, contents.id,
@@ -152,16 +152,27 @@ def _claim(rt: Runtime, digest_ids: Sequence[int], now: datetime
     return outcomes, ready
 
 
-def _with_reminders(conn: Connection, loaded: list[DigestContents], now: datetime
+def with_reminders(conn: Connection, loaded: list[DigestContents], now: datetime
                     ) -> list[DigestContents]:
     """A reminder mail carries its reminders, not deliveries; none once the subscriber
     turned reminders off (the empty mail is then discarded)."""
     ids = [c.id for c in loaded if is_reminder(c.period_key)]
     if not ids:
         return loaded
-    carried = reminder_rows.entries(conn, ids, now)
-    return [replace(c, entries=tuple(carried.get(c.id, ()) if c.subscriber.reminders else ()))
-            if c.id in ids else c for c in loaded]
+    wanted = {c.id: c.subscriber.reminders for c in loaded}
+    going: dict[int, list[Entry]] = {}
+    for r in reminder_rows.carried(conn, ids):
+        why = ("reminders turned off" if not wanted[r.mail] else
+               "lapsed" if r.lapse_at <= now else
+               f"the item's deadline is now {r.entry.item.facts.deadline}"
+               if r.entry.item.facts.deadline != r.planned_for else None)
+        if why is None:
+            going.setdefault(r.mail, []).append(r.entry)
+        else:  # every reminder that will not go out is said once, when its mail is claimed
+            log.info("reminder %d (item %s, deadline %s) not sent: %s", r.entry.delivery_id,
+                     r.entry.item.id, r.planned_for, why)
+    return [replace(c, entries=tuple(going.get(c.id, ()))) if c.id in ids else c
+            for c in loaded]
 
 
 def _compose(rt: Runtime, contents: DigestContents, now: datetime

@@ -76,7 +76,7 @@ async def fill_details(fetcher: Fetcher, source: Source, items: Sequence[Item],
                        gazetteer: Gazetteer) -> list[Item]:
     """New items of a source with `details`: their page's main text as summary (the
     `detail_body` selector's, else the article found on the page)."""
-    if not (source.details or (source.html is not None and source.html.detail_body)):
+    if not source.reads_details:
         return list(items)
     head, tail = list(items[:MAX_DETAILS]), list(items[MAX_DETAILS:])
     return [*await asyncio.gather(*(_detail(fetcher, source, i, gazetteer) for i in head)),

@@ -5,7 +5,8 @@ so claiming, leases, retries and failures are the digests' own (store/digests.py
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -64,24 +65,28 @@ def open_due(conn: Connection, now: datetime) -> int:
     return len(keys)
 
 
-def entries(conn: Connection, digest_ids: Collection[int], now: datetime
-            ) -> dict[int, list[Entry]]:
-    """What each reminder mail carries: its reminders that have not lapsed and whose item
-    still names that deadline (`radar facts refresh` may have read another), soonest
-    first (`Entry.delivery_id` is the reminder's id)."""
-    rows = list(conn.execute(
+@dataclass(frozen=True)
+class Carried:
+    """An unsent reminder attached to a mail, as planned (the pipeline decides whether it
+    still goes out: not lapsed, the item still naming that deadline)."""
+
+    mail: int
+    entry: Entry  # `delivery_id` is the reminder's id
+    planned_for: date
+    lapse_at: datetime
+
+
+def carried(conn: Connection, digest_ids: Collection[int]) -> list[Carried]:
+    """The unsent reminders of these mails, soonest deadline first."""
+    rows = conn.execute(
         sa.select(reminders.c.id.label("reminder_id"), reminders.c.digest_id.label("mail"),
-                  reminders.c.deadline.label("planned_for"), items)
+                  reminders.c.deadline.label("planned_for"),
+                  reminders.c.lapse_at.label("lapses"), items)
         .join(items, items.c.id == reminders.c.item_id)
-        .where(reminders.c.digest_id.in_(list(digest_ids)), reminders.c.sent_at.is_(None),
-               reminders.c.lapse_at > now)
-        .order_by(reminders.c.deadline, reminders.c.id)))
-    out: dict[int, list[Entry]] = {}
-    for r in rows:
-        item = item_rows.from_row(r)
-        if item.facts.deadline == r.planned_for:
-            out.setdefault(r.mail, []).append(Entry(r.reminder_id, item, (), ()))
-    return out
+        .where(reminders.c.digest_id.in_(list(digest_ids)), reminders.c.sent_at.is_(None))
+        .order_by(reminders.c.deadline, reminders.c.id))
+    return [Carried(r.mail, Entry(r.reminder_id, item_rows.from_row(r), (), ()),
+                    r.planned_for, r.lapses) for r in rows]
 
 
 def mark_sent(conn: Connection, reminder_ids: Sequence[int], now: datetime) -> None:

@@ -30,8 +30,20 @@ def upgrade() -> None:
     )
     op.execute("INSERT INTO subscribers_version (id, version) VALUES (1, 0)")
     if op.get_bind().dialect.name == "postgresql":
+        # Once per transaction: every UPDATE of the one row within a transaction walks the
+        # row versions it left before (an import of 100,000 subscribers took 64 s instead
+        # of 11 s). A transaction-local setting remembers that this one has bumped.
         op.execute(f"""CREATE FUNCTION radar_subscribers_changed() RETURNS trigger
-                       LANGUAGE plpgsql AS $$ BEGIN {_BUMP}; RETURN NULL; END $$""")
+                       LANGUAGE plpgsql AS $$
+                       BEGIN
+                         IF current_setting('radar.subscribers_bumped', true)
+                            IS DISTINCT FROM txid_current()::text THEN
+                           {_BUMP};
+                           PERFORM set_config('radar.subscribers_bumped',
+                                              txid_current()::text, true);
+                         END IF;
+                         RETURN NULL;
+                       END $$""")
         # once per statement: an import of 100,000 rows bumps it once per batch
         op.execute("""CREATE TRIGGER subscribers_changed
                       AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON subscribers
