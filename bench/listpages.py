@@ -1,5 +1,7 @@
-"""`python -m bench.listpages [--write] [--show-errors]`: list detection without selectors,
-judged on the real pages in `tests/fixtures/listpages/` against their hand labels.
+"""`python -m bench.listpages [--write] [--show-errors] [--holdout]`: list detection without
+selectors, judged on the real pages in `tests/fixtures/listpages/` against their hand labels
+(`--holdout`: on `tests/fixtures/listpages_holdout/`, pages labelled before the detector ever
+saw them and never tuned on).
 
 Per page: the items a reader sees in the page's main list (`labels.yaml`) against the
 items `parse_list_page` gives with no selectors (`kind: html` and no `html:`). An item is
@@ -27,6 +29,7 @@ from worker.sources.html import parse_list_page
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT / "tests" / "fixtures" / "listpages"
+HOLDOUT = ROOT / "tests" / "fixtures" / "listpages_holdout"
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
 
@@ -54,9 +57,9 @@ def _fold(text: str | None) -> str:
     return re.sub(r"\s+", " ", text or "").strip()
 
 
-def score(page: dict[str, Any], gazetteer: Gazetteer) -> PageScore:
+def score(page: dict[str, Any], gazetteer: Gazetteer, pages: Path = PAGES) -> PageScore:
     url = page.get("url") or "http://unknown.invalid/"
-    body = (PAGES / page["file"]).read_bytes()
+    body = (pages / page["file"]).read_bytes()
     source = Source("page", page["file"], "html", url, "policy")
     found = parse_list_page(source, decode_html(body, ""), url, gazetteer, NOW)
     expected = {(_fold(i["title"]), canonical_url(i["url"]) if i.get("url") else None):
@@ -82,10 +85,10 @@ def score(page: dict[str, Any], gazetteer: Gazetteer) -> PageScore:
                      government, tuple(errors))
 
 
-def run() -> list[PageScore]:
-    labels = yaml.safe_load((PAGES / "labels.yaml").read_text(encoding="utf-8"))
+def run(pages: Path = PAGES) -> list[PageScore]:
+    labels = yaml.safe_load((pages / "labels.yaml").read_text(encoding="utf-8"))
     gazetteer = Gazetteer.tianjin()
-    return [score(page, gazetteer) for page in labels]
+    return [score(page, gazetteer, pages) for page in labels]
 
 
 def table(scores: list[PageScore]) -> str:
@@ -111,20 +114,24 @@ def _total(name: str, scores: list[PageScore]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.listpages")
-    parser.add_argument("--write", action="store_true", help="write into BENCHMARKS.md")
+    parser.add_argument("--write", action="store_true",
+                        help="write both sets' tables into BENCHMARKS.md")
     parser.add_argument("--show-errors", action="store_true",
                         help="list the items given wrongly and the labelled ones missed")
+    parser.add_argument("--holdout", action="store_true",
+                        help="score the hold-out pages (tests/fixtures/listpages_holdout/)")
     options = parser.parse_args()
-    scores = run()
-    result = table(scores)
-    print(result)
+    scores = run(HOLDOUT if options.holdout else PAGES)
+    print(table(scores))
     for s in scores:
         print(f"{s.file}: {s.selector}")
         for error in s.errors if options.show_errors else ():
             print(f"    {error}")
     if options.write:
+        both = f"{table(run(PAGES))}\n\nHold-out pages:\n\n{table(run(HOLDOUT))}"
         write_section("listpages", "List detection without selectors",
-                      "python -m bench.listpages --write", result)
+                      "python -m bench.listpages --write", both)
+
 
 if __name__ == "__main__":
     main()

@@ -40,7 +40,8 @@ from worker.mail.message import Outgoing, build_message
 from worker.mail.sessions import over_sessions
 from worker.mail.smtp import SmtpSender
 from worker.models import Entry, Match, Schedule, Source, Subscriber
-from worker.pipeline.deliver import open_due_digests, send_pending
+from worker.pipeline.deliver import send_pending
+from worker.pipeline.opening import open_due_digests
 from worker.runtime import Runtime, build_runtime
 from worker.store import digests as digest_rows
 from worker.store import items as item_rows

@@ -110,6 +110,8 @@ def test_index_agrees_with_the_straightforward_loop(gazetteer: Gazetteer) -> Non
     assert len(expected) > 500  # the data exercises real matches, not an empty comparison
     found = MatchIndex(rules).match(items)
     assert list(found) == expected and len(found) == len(expected)
+    shuffled = rng.sample(rules, len(rules))  # positions renumbered into id order
+    assert shuffled != rules and list(MatchIndex(shuffled).match(items)) == expected
 
 
 def test_an_index_without_subscribers_matches_nothing() -> None:

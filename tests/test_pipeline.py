@@ -16,7 +16,8 @@ from worker.mail.folder import FolderSender
 from worker.mail.message import Outgoing
 from worker.models import Source
 from worker.pipeline.cycle import match_items, run_cycle
-from worker.pipeline.deliver import open_due_digests, send_digests, send_pending
+from worker.pipeline.deliver import send_digests, send_pending
+from worker.pipeline.opening import open_due_digests
 from worker.pipeline.outcomes import SendOutcome
 from worker.pipeline.poll import poll_sources
 from worker.runtime import Runtime, build_runtime
@@ -147,3 +148,20 @@ def test_each_batch_is_claimed_when_it_starts(tmp_path: Path, feed_server: FeedS
         claimed = sorted(conn.scalars(sa.select(digests.c.claimed_at)))
     assert claimed[0] < NOW + timedelta(seconds=0.2) <= NOW + timedelta(seconds=0.4) \
         <= claimed[1]
+
+
+def test_a_dispatch_opens_and_queues_a_bounded_share(tmp_path: Path, feed_server: FeedServer
+                                                     ) -> None:
+    """At most `most` digests opened per call (the rest on the next), and the oldest
+    sendable ones first: a dispatch stays short however many are due at once."""
+    rt = runtime(tmp_path, feed_server)
+    _, new_items = asyncio.run(poll_sources(rt, NOW))
+    match_items(rt, new_items, NOW)
+    assert open_due_digests(rt, NOW, most=1) == 1
+    lease = timedelta(minutes=rt.settings.mail.send_lease_minutes)
+    with rt.engine.connect() as conn:
+        [first] = digest_rows.sendable(conn, NOW, lease)
+    assert open_due_digests(rt, NOW, most=1) == 1 and open_due_digests(rt, NOW) == 0
+    with rt.engine.connect() as conn:
+        assert digest_rows.sendable(conn, NOW, lease, most=1) == [first]
+        assert len(digest_rows.sendable(conn, NOW, lease)) == 2

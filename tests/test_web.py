@@ -9,7 +9,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.webclient import SECRET, T0, Web
-from worker.pipeline.deliver import open_due_digests, send_pending
+from worker.pipeline.deliver import send_pending
+from worker.pipeline.opening import open_due_digests
 from worker.store import digests as digest_rows
 from worker.store import items as item_rows
 from worker.store import sources as source_rows

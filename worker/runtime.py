@@ -79,8 +79,9 @@ class SubscriberIndex:
 
         version = subscriber_rows.version(conn)  # read first: the listing is never older
         if self._index is None or version != self._version:
-            active = subscriber_rows.listing(conn, active_only=True)
-            self._index = MatchIndex(compile_rule(s, gazetteer) for s in active)
+            self._index = None  # the old one goes before the new one is built
+            self._index = MatchIndex(compile_rule(s, gazetteer)
+                                     for s in subscriber_rows.each_active(conn))
             self._version, self.builds = version, self.builds + 1
         return self._index
 

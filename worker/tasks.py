@@ -30,7 +30,8 @@ from worker.districts import Gazetteer
 from worker.mail import Sender
 from worker.models import Source
 from worker.pipeline.cycle import poll_and_match
-from worker.pipeline.deliver import due_digest_ids, send_digests
+from worker.pipeline.deliver import send_digests
+from worker.pipeline.opening import due_digest_ids
 from worker.ratelimit import DAY_FULL, SECOND_FULL, RateLimiter
 from worker.redis_keys import BEAT_LOCK, DISPATCH_LOCK, QUEUED_PREFIX
 from worker.runtime import Runtime, build_runtime

@@ -304,7 +304,7 @@ class DigestModel(RuleBasedStateMachine):
     @rule(who=st.sets(st.integers(0, N_SUBSCRIBERS - 1), min_size=1),
           key=st.sampled_from(KEYS), back=st.sampled_from([0, 0, 30]))
     def open_digests(self, who: set[int], key: str, back: int) -> None:
-        """As deliver.open_due_digests: the waiting subscribers, a plan each."""
+        """As opening.open_due_digests: the waiting subscribers, a plan each."""
         cutoff = self.now - timedelta(minutes=back)
         chosen = {self.store.subscriber_ids[n] for n in who}
         with self.begin() as conn:
@@ -342,7 +342,7 @@ class DigestModel(RuleBasedStateMachine):
     @rule(who=st.integers(0, N_SUBSCRIBERS - 1),
           which=st.sets(st.integers(0, N_ITEMS - 1), min_size=1), key=st.sampled_from(KEYS))
     def match_then_open(self, who: int, which: set[int], key: str) -> None:
-        """A cycle, as deliver.open_due_digests: new matches, the reminder mails that are
+        """A cycle, as opening.open_due_digests: new matches, the reminder mails that are
         due, then the digests (denser runs than the single steps)."""
         self.match(who, which)
         self.open_reminder_mails()

@@ -23,7 +23,8 @@ def digest() -> None:
 @pass_context
 def digest_send(ctx: Context, force: bool, email: str | None) -> None:
     """Send the digests that are due (with --force: everything waiting) now."""
-    from worker.pipeline.deliver import open_due_digests, send_pending
+    from worker.pipeline.deliver import send_pending
+    from worker.pipeline.opening import open_due_digests
     from worker.store import subscribers as subscriber_rows
 
     rt = ctx.runtime()

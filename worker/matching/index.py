@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import ahocorasick_rs
 import numpy as np
@@ -53,8 +53,8 @@ class ItemMatches:
         for sid, term in zip(self.hit_subscribers.tolist(), self.hit_terms.tolist(),
                              strict=True):
             folded[sid].add(terms[term])
-        rules = self.index.keyword_rules
-        return {sid: rules[sid].named(hit) for sid, hit in folded.items()}
+        names = self.index.keyword_names
+        return {sid: _named(names[sid], terms, hit) for sid, hit in folded.items()}
 
     def __iter__(self) -> Iterator[Match]:
         names, combos = self.district_names, dict[int, tuple[str, ...]]()
@@ -87,18 +87,20 @@ class MatchIndex:
     """Built from every active subscriber's Rule; reusable until a subscriber changes."""
 
     def __init__(self, rules: Iterable[Rule]) -> None:
-        ordered = sorted(rules, key=lambda r: r.subscriber_id)
-        n = len(ordered)
-        rows = _Positions.of(ordered)
-        self._ids: Indexes = np.fromiter((r.subscriber_id for r in ordered), np.int64, n)
+        # one rule at a time: a sorted list of 100,000 Rules took ~150 MB at its peak
+        rows = _Positions.of(rules).in_id_order()
+        n = len(rows.ids)
+        self._ids: Indexes = np.asarray(rows.ids, dtype=np.int64)
         self._any_district: Mask = _mask(n, rows.any_district)
         self._no_keywords: Mask = _mask(n, rows.no_keywords)
-        self.keyword_rules = rows.keyword_rules  # subscriber id → rule, to name keywords
+        # subscriber id → (term indexes, the same terms as the subscriber wrote them): not
+        # the Rules, which held ~120 MB at 100,000 subscribers for this alone
+        self.keyword_names = rows.keyword_names
         self._by_district = {d: _mask(n, positions) for d, positions in rows.districts.items()}
         self._category_ok = {c: _mask(n, [*rows.any_category, *positions])
                              for c, positions in rows.categories.items()}
         self._any_category = _mask(n, rows.any_category)
-        self._min_amount = np.fromiter((r.min_amount for r in ordered), np.float64, n)
+        self._min_amount = np.asarray(rows.amounts, dtype=np.float64)
         self._stage_ok = {s: _mask(n, [*rows.any_stage, *p]) for s, p in rows.stages.items()}
         self._any_stage = _mask(n, rows.any_stage)
         self._industry = {i: _mask(n, p) for i, p in rows.industries.items()}
@@ -192,22 +194,29 @@ class _Positions:
     terms: dict[str, int] = field(default_factory=dict)  # folded term → term index
     wanting: list[list[int]] = field(default_factory=list)  # term index → who wants it
     excluding: list[list[int]] = field(default_factory=list)  # term index → who excludes it
-    keyword_rules: dict[int, Rule] = field(default_factory=dict)
+    keyword_names: dict[int, tuple[tuple[int, ...], tuple[str, ...]]] = \
+        field(default_factory=dict)
     any_stage: list[int] = field(default_factory=list)
     stages: defaultdict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     any_industry: list[int] = field(default_factory=list)
     industries: defaultdict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
 
+    ids: list[int] = field(default_factory=list)  # position → subscriber id
+    amounts: list[float] = field(default_factory=list)  # position → minimum amount
+
     @classmethod
-    def of(cls, ordered: Sequence[Rule]) -> _Positions:
+    def of(cls, rules: Iterable[Rule]) -> _Positions:
         rows = cls()
-        for position, rule in enumerate(ordered):
+        for position, rule in enumerate(rules):
+            rows.ids.append(rule.subscriber_id)
+            rows.amounts.append(rule.min_amount)
             _place(position, rule.districts, rows.districts, rows.any_district)
             _place(position, rule.categories, rows.categories, rows.any_category)
             _place(position, rule.stages, rows.stages, rows.any_stage)
             _place(position, rule.industries, rows.industries, rows.any_industry)
             if rule.keywords:
-                rows.keyword_rules[rule.subscriber_id] = rule
+                terms = tuple(rows.term(term) for term in rule.keywords)
+                rows.keyword_names[rule.subscriber_id] = (terms, rule.keyword_names)
             else:
                 rows.no_keywords.append(position)
             for term in rule.keywords:
@@ -216,12 +225,45 @@ class _Positions:
                 rows.excluding[rows.term(term)].append(position)
         return rows
 
+    def in_id_order(self) -> _Positions:
+        """The same rows with positions renumbered in subscriber id order (the order the
+        matcher's results come in), when the rules were given in another."""
+        order = np.argsort(np.asarray(self.ids, dtype=np.int64), kind="stable")
+        if (order == np.arange(len(order))).all():
+            return self
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+
+        def new(positions: list[int]) -> list[int]:
+            return sorted(rank[positions].tolist()) if positions else []
+
+        def each(by: dict[str, list[int]]) -> defaultdict[str, list[int]]:
+            return defaultdict(list, {key: new(p) for key, p in by.items()})
+
+        return replace(
+            self, any_district=new(self.any_district), no_keywords=new(self.no_keywords),
+            any_category=new(self.any_category), any_stage=new(self.any_stage),
+            any_industry=new(self.any_industry), districts=each(self.districts),
+            categories=each(self.categories), stages=each(self.stages),
+            industries=each(self.industries), wanting=[new(p) for p in self.wanting],
+            excluding=[new(p) for p in self.excluding],
+            ids=[self.ids[k] for k in order.tolist()],
+            amounts=[self.amounts[k] for k in order.tolist()])
+
     def term(self, term: str) -> int:
         if term not in self.terms:
             self.terms[term] = len(self.terms)
             self.wanting.append([])
             self.excluding.append([])
         return self.terms[term]
+
+
+def _named(names: tuple[tuple[int, ...], tuple[str, ...]], terms: list[str],
+           hit: set[str]) -> tuple[str, ...]:
+    """The subscriber's own spelling of the keywords that hit, in their order."""
+    indexes, spelled = names
+    return tuple(name for term, name in zip(indexes, spelled, strict=True)
+                 if terms[term] in hit)
 
 
 def _mask(n: int, positions: list[int]) -> Mask:

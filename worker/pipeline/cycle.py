@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from worker.models import Item
-from worker.pipeline.deliver import SendReport, open_due_digests, send_pending
+from worker.pipeline.deliver import SendReport, send_pending
+from worker.pipeline.opening import open_due_digests
 from worker.pipeline.poll import PollReport, poll_one, poll_sources
 from worker.runtime import Runtime
 from worker.store import sources as source_rows

@@ -35,7 +35,6 @@ from worker.pipeline.outcomes import (
 )
 from worker.reminders import Planned, is_reminder, plan_for
 from worker.runtime import Runtime
-from worker.schedule import plan_digest
 from worker.store import conditions
 from worker.store import digests as digest_rows
 from worker.store import reminders as reminder_rows
@@ -53,30 +52,6 @@ class SendReport:
 
     def count(self, *outcomes: SendOutcome) -> int:
         return sum(1 for o in self.outcomes.values() if o in outcomes)
-
-
-def open_due_digests(
-    rt: Runtime, now: datetime, force: bool = False, email: str | None = None
-) -> int:
-    """Create the digests that are due (all waiting ones if `force`), and the deadline
-    reminder mails; returns how many digests."""
-    with rt.engine.begin() as conn:
-        reminder_rows.open_due(conn, now)
-    with rt.engine.begin() as conn:
-        plans = []
-        for waiting in digest_rows.waiting(conn, email):
-            subscriber = waiting.subscriber
-            plan = plan_digest(subscriber, waiting.first_delivery_id, waiting.oldest, now, force)
-            if plan is not None and subscriber.id is not None:
-                plans.append(digest_rows.Plan(subscriber.id, *plan))
-        return len(digest_rows.open_digests(conn, plans, now))
-
-
-def due_digest_ids(rt: Runtime, now: datetime) -> list[int]:
-    """Open what is due, then every digest that may be sent now (for the dispatcher)."""
-    open_due_digests(rt, now)
-    with rt.engine.connect() as conn:
-        return digest_rows.sendable(conn, now, rt.settings.mail.send_lease)
 
 
 async def send_pending(rt: Runtime, now: datetime, email: str | None = None) -> SendReport:

@@ -22,12 +22,13 @@ Steps = tuple[tuple[str, str], ...]  # (tag, first class) from a block down to i
 _FRONT_PAGE = re.compile(r"^/?$|/(index|default|main)\.\w+$|/$")
 
 
-def in_blocks(root: Any, selector: str, run: list[Any], runs: Runs
+def in_blocks(root: Any, selector: str, run: list[Any], runs: Runs, itself: bool = False
               ) -> tuple[str, list[Any]] | None:
     """When every record only wraps a run of rows of one shape, those rows and the
     selector naming them (checked), else None. A record with text of its own (a title
-    above a list of its attachments) is no block."""
-    inner = [_wrapped_run(record, runs) for record in run]
+    above a list of its attachments) is no block. With `itself`, a record's own children
+    may be the rows (a `ul` per block)."""
+    inner = [_wrapped_run(record, runs, itself) for record in run]
     shapes = {found[0] for found in inner if found is not None}
     if any(found is None for found in inner) or len(shapes) != 1:
         return None
@@ -57,16 +58,18 @@ def links_elsewhere(run: list[Any]) -> bool:
     return (len(hosts) >= many and len(set(hosts)) >= many) or len(fronts) >= many
 
 
-def _wrapped_run(record: Any, runs: Runs) -> tuple[Steps, list[Any]] | None:
+def _wrapped_run(record: Any, runs: Runs, itself: bool = False
+                 ) -> tuple[Steps, list[Any]] | None:
     """The run of rows a record does nothing but wrap, and the steps down to them."""
     whole = _chars(record)
     for node in record.iter():
-        if node is record or not isinstance(node.tag, str):
+        if (node is record and not itself) or not isinstance(node.tag, str):
             continue
         for run in runs(node):
             if sum(_chars(r) for r in run) < 0.9 * whole:
                 continue
-            path = [*reversed([a for a in node.iterancestors() if _below(a, record)]), node]
+            path = [] if node is record else \
+                [*reversed([a for a in node.iterancestors() if _below(a, record)]), node]
             one_class = len({_first_class(r) for r in run}) == 1
             last = (run[0].tag, _first_class(run[0]) if one_class else "")
             return (*((n.tag, _first_class(n)) for n in path), last), run

@@ -14,7 +14,7 @@ from worker.districts import Gazetteer
 from worker.errors import SourceError
 from worker.models import Item, Source
 from worker.sources.article import article_text
-from worker.sources.common import with_body
+from worker.sources.common import has_own_page, with_body
 from worker.sources.detect import Detected
 from worker.sources.encoding import decode_html
 from worker.sources.feed import looks_like_feed, parse_feed
@@ -84,6 +84,8 @@ async def fill_details(fetcher: Fetcher, source: Source, items: Sequence[Item],
 
 
 async def _detail(fetcher: Fetcher, source: Source, item: Item, gazetteer: Gazetteer) -> Item:
+    if not has_own_page(item.url):  # its "page" is the list: nothing of its own to read
+        return item
     try:
         result = await fetcher.fetch(item.url, source_id=source.id)
     except SourceError as e:

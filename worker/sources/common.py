@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from datetime import datetime
+from urllib.parse import urldefrag, urlsplit
 
 from worker.districts import Gazetteer
 from worker.facts import USD_RATE, read_facts
@@ -57,3 +59,20 @@ def with_body(item: Item, source: Source, body: str, gazetteer: Gazetteer) -> It
         facts=read_facts(item.title, summary, source.category, item.published.date(),
                          source.usd_rate or USD_RATE),
     )
+
+
+_NO_PAGE = "item-"  # the fragment an item with no page of its own is named by
+
+
+def on_the_list(list_url: str, *naming: str) -> str:
+    """The address of an item with no page of its own (a list row whose link is
+    `javascript:;`, a feed entry without a link): the source's address with a fragment
+    named by what tells the item apart (its title and date, its guid), so such items stay
+    distinct; the bare address for all of them would store one and drop the rest."""
+    key = hashlib.sha256("\x1f".join(naming).encode()).hexdigest()[:12]
+    return f"{urldefrag(list_url).url}#{_NO_PAGE}{key}"
+
+
+def has_own_page(url: str) -> bool:
+    """False for an address made by `on_the_list`: there is no detail page to read."""
+    return not urlsplit(url).fragment.startswith(_NO_PAGE)

@@ -27,7 +27,7 @@ from lxml import etree
 
 from worker.dates import has_date
 from worker.sources.blocks import in_blocks, links_elsewhere
-from worker.sources.rows import headline, links, title_of
+from worker.sources.rows import PAGER, headline, links, title_of
 
 MIN_RECORDS = 3
 HEADLINE_CHARS = 14  # a typical 招商 / 政策 headline is longer; a menu entry much shorter
@@ -43,8 +43,6 @@ _BOILERPLATE = re.compile(
     r"tab|pager|page|side|right|left|hot|rank|recommend|related|login|search|weixin|"
     r"wechat|qr|dangqian|weizhi|position|location)",
     re.IGNORECASE)
-_PAGER_WORDS = re.compile(r"^(首页|上一页|下一页|尾页|末页|上页|下页|\d{1,3}|…|更多|more)$",
-                          re.IGNORECASE)
 _BOX_WORDS = ("相关链接", "友情链接", "热点", "推荐", "排行", "专题", "快速通道", "网站地图")
 
 
@@ -85,9 +83,36 @@ def _best(root: Any) -> Detected | None:
         return None
     score, parent, run = best
     selector = selector_for(root, parent, run)
-    selector, run = in_blocks(root, selector, run, _runs) or (selector, run)
+    selector, run = in_blocks(root, selector, run, _runs) or _widened(root, parent) or \
+        (selector, run)
     dated = sum(1 for r in run if has_date(_text(r))) / len(run)
     return Detected(selector, len(run), dated, score)
+
+
+def _widened(root: Any, parent: Any) -> tuple[str, list[Any]] | None:
+    """One list printed in several blocks of one kind side by side (four `ul` of five
+    rows in one `div`): the rows of all of them, when each block only wraps its rows."""
+    above = parent.getparent()
+    if above is None:
+        return None
+    kind = (parent.tag, (parent.get("class") or "").split()[:1])
+    blocks = [b for b in above if (b.tag, (b.get("class") or "").split()[:1]) == kind]
+    if len(blocks) < 2 or any(_hidden(b) for b in blocks):  # hidden: tab panels
+        return None
+    found = in_blocks(root, selector_for(root, above, blocks), blocks, _runs, itself=True)
+    # each block a list of headlines too, not a pager or a box of short links
+    if found is None or not all(_score(b, [r for r in found[1] if b in r.iterancestors()])
+                                for b in blocks):
+        return None
+    return found
+
+
+def _hidden(node: Any) -> bool:
+    style = (node.get("style") or "").replace(" ", "").lower()
+    return "display:none" in style or bool(_HIDDEN.search(node.get("class") or ""))
+
+
+_HIDDEN = re.compile(r"(?:^|[\s_-])(hide|hidden)(?:$|[\s_-])", re.IGNORECASE)
 
 
 def _runs(parent: Any) -> Iterable[list[Any]]:
@@ -108,7 +133,7 @@ def _score(parent: Any, run: list[Any]) -> float:
     texts = [main_link_text(r) for r in run]
     if statistics.median(len(t) for t in texts) < MIN_HEADLINE:
         return 0.0
-    pager = sum(1 for t in texts if _PAGER_WORDS.match(t)) / len(run)
+    pager = sum(1 for t in texts if PAGER.match(t)) / len(run)
     dated = sum(1 for r in run if has_date(_text(r))) / len(run)
     headline = min(1.0, statistics.median(len(t) for t in texts) / HEADLINE_CHARS)
     one_link = sum(1 for r in run if len(links(r)) <= 2) / len(run)

@@ -12,7 +12,7 @@ from worker.dates import from_struct, parse_date
 from worker.districts import Gazetteer
 from worker.errors import ParseError
 from worker.models import Item, Source
-from worker.sources.common import build_item
+from worker.sources.common import build_item, on_the_list
 
 log = logging.getLogger("radar.sources")
 # A feed listing more than this is broken or hostile; the newest come first anyway.
@@ -87,9 +87,10 @@ def _item(
         parse_date(dict.get(entry, "published") or dict.get(entry, "updated"), now)
         or from_struct(dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed"))
     )
-    guid = entry.get("id")
+    guid, title = entry.get("id"), entry.get("title", "")
+    link = entry.get("link", "") or on_the_list(source.url, str(guid or title))
     return build_item(
-        source, title=entry.get("title", ""), link=entry.get("link", ""), base_url=base_url,
+        source, title=title, link=link, base_url=base_url,
         summary_html=_summary_html(entry), published=published or now,
         guid=str(guid) if guid else None, gazetteer=gazetteer, dated=published is not None,
     )

@@ -25,7 +25,7 @@ from worker.models import HtmlSelectors, Item, Source
 from worker.normalize import canonical_url
 from worker.selectors import XPATH_PREFIX
 from worker.sources import rows
-from worker.sources.common import build_item
+from worker.sources.common import build_item, on_the_list
 from worker.sources.detect import Detected, detect_list, unpack_datastores
 from worker.sources.pagers import script_pager_url
 
@@ -112,13 +112,16 @@ def _item(source: Source, selectors: HtmlSelectors, row: Any, link: Any | None,
         return f"no title (link {address or 'none'})"
     if rows.PAGER.match(title) or rows.advert(row):
         return f"{'an advertisement' if rows.advert(row) else 'a pager link'} ({title!r})"
-    if not canonical_url(address, base=page_url):
-        return f"no usable link for {title!r} ({address or 'none'})"
+    if address and not canonical_url(address, base=page_url):
+        return f"no usable link for {title!r} ({address})"
     published = rows.date_in(select(row, selectors.date, source), selectors.date_attr, now) \
         if selectors.date else rows.date_of(row, link, now)
     summary = " ".join(rows.text(n) for n in select(row, selectors.summary, source)) \
         if selectors.summary else ""
-    item = build_item(source, title=title, link=address, base_url=page_url,
+    # a row with no page of its own is named by its title and the date it shows
+    link = address or on_the_list(source.url, title, f"{published:%Y-%m-%d}" if published
+                                  else "")
+    item = build_item(source, title=title, link=link, base_url=page_url,
                       summary_html=summary, published=published or now, guid=None,
                       gazetteer=gazetteer, dated=published is not None)
     return item if item is not None else f"no item from {title!r}"

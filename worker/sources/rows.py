@@ -39,8 +39,8 @@ def headline(candidates: list[Any]) -> Any | None:
 
 _CATEGORY = re.compile(r"[\[【(（［].{1,10}[\]】)）］]")
 # A link that moves through the list, not to an item (the last row of many table lists)
-PAGER = re.compile(r"^(首页|上一?页|下一?页|尾页|末页|前页|后页|\d{1,3}|…|更多|more|next|prev)$",
-                   re.IGNORECASE)
+PAGER = re.compile(r"^(首页|第一页|最前页|上一?页|下一?页|尾页|末页|最后一?页|前页|后页|"
+                   r"\d{1,3}|…|更多|more|next|prev)$", re.IGNORECASE)
 _MARKUP = re.compile(r"</?[a-zA-Z][^<>]*>")
 _ZERO_WIDTH = re.compile("[\u200b-\u200f\u2060\ufeff]")
 
@@ -106,10 +106,34 @@ def _place(row: Any, link: Any) -> str:
 
 def title_of(link: Any) -> str:
     """The title attribute (lists cut long titles with …), else the text without a date
-    printed in the link itself ("（2016）粤13民终2456号2016-07-28")."""
+    printed in the link itself ("（2016）粤13民终2456号2016-07-28"); for a link wrapping a
+    card, the card's heading. Without the bullet some lists print before each title."""
     # title= sometimes carries the search highlight as escaped markup (&lt;em&gt;种&lt;/em&gt;)
-    title = clean_text(_MARKUP.sub("", link.get("title") or "")) or _without_dates(text(link))
-    return _ZERO_WIDTH.sub("", title).strip()
+    title = clean_text(_MARKUP.sub("", link.get("title") or "")) or \
+        _without_dates(text(_heading(link)))
+    return _ZERO_WIDTH.sub("", title).strip().lstrip(_BULLETS).strip()
+
+
+_BULLETS = "·•●○◆◇■□▪▫▸►▶・"
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_BLOCKS = ("div", "p", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def _heading(link: Any) -> Any:
+    """What titles a link: a heading inside it, else the first of its blocks when it wraps
+    several (<a><div>问题</div><div>[提交时间：…] 回复人：…</div></a>), else the link."""
+    heading = next((h for h in link.iter(*_HEADINGS) if text(h)), None)
+    if heading is not None:
+        return heading
+    blocks = [child for child in link if child.tag in _BLOCKS and text(child)]
+    if len(blocks) < 2:
+        return link
+    # not a date box before the title (<div class="time"><b>15</b>2024-05</div>)
+    worded = [b for b in blocks if _WORDS.search(_without_dates(text(b)))]
+    return worded[0] if worded else link
+
+
+_WORDS = re.compile(r"[^\d\W]{2}")  # two letters or characters in a row, not digits
 
 
 def _without_dates(headline: str) -> str:

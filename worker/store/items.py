@@ -112,6 +112,14 @@ def also_in(conn: Connection, item_ids: Iterable[int]) -> dict[int, tuple[str, .
     return {k: tuple(v) for k, v in out.items()}
 
 
+def by_ids(conn: Connection, item_ids: Iterable[int]) -> dict[int, Item]:
+    out: dict[int, Item] = {}
+    for chunk in _chunks(set(item_ids)):
+        out.update((row.id, from_row(row))
+                   for row in conn.execute(sa.select(items).where(items.c.id.in_(chunk))))
+    return out
+
+
 def from_row(row: Any) -> Item:
     return Item(
         source_id=row.source_id, guid=row.guid, url=row.url, title=row.title,

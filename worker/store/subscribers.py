@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime, time
 from typing import Any
 
@@ -24,12 +24,17 @@ def save(conn: Connection, subscriber: Subscriber, now: datetime) -> tuple[Subsc
     return stored, created == 1
 
 
+SAVE_BATCH = 1000  # subscribers per statement when importing a file
+
+
 def save_many(conn: Connection, batch: Sequence[Subscriber], now: datetime) -> tuple[int, int]:
     """`save` for a batch in three statements; returns (created, updated)."""
     emails = [s.email.lower() for s in batch]
-    rows = conn.execute(sa.select(subscribers.c.email, subscribers.c.id)
-                        .where(subscribers.c.email.in_(emails)))
-    existing = {row.email: row.id for row in rows}
+    existing: dict[str, int] = {}
+    for start in range(0, len(emails), SAVE_BATCH):  # PostgreSQL takes 65,535 parameters
+        rows = conn.execute(sa.select(subscribers.c.email, subscribers.c.id)
+                            .where(subscribers.c.email.in_(emails[start:start + SAVE_BATCH])))
+        existing.update((row.email, row.id) for row in rows)
     new = [{"email": s.email.lower(), "created_at": now, "updated_at": now, **_values(s)}
            for s in batch if s.email.lower() not in existing]
     changed = [{"row_id": existing[s.email.lower()], "updated_at": now, **_values(s)}
@@ -50,9 +55,6 @@ def save_many(conn: Connection, batch: Sequence[Subscriber], now: datetime) -> t
             changed,
         )
     return len(new), len(changed)
-
-
-SAVE_BATCH = 1000  # subscribers per statement when importing a file
 
 
 def save_all(conn: Connection, people: Sequence[Subscriber], now: datetime,
@@ -94,6 +96,15 @@ def listing(conn: Connection, active_only: bool = False) -> list[Subscriber]:
     if active_only:
         query = query.where(subscribers.c.status == "active")
     return [from_row(r) for r in conn.execute(query)]
+
+
+def each_active(conn: Connection) -> Iterator[Subscriber]:
+    """The active subscribers one at a time, read in batches (server-side on PostgreSQL):
+    a list of 100,000 held every one of them at once while the index was built."""
+    query = sa.select(subscribers).where(subscribers.c.status == "active") \
+        .order_by(subscribers.c.id)
+    for row in conn.execute(query.execution_options(yield_per=2000)):  # not the connection's
+        yield from_row(row)
 
 
 def remove(conn: Connection, email: str) -> bool:
