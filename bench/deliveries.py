@@ -48,7 +48,7 @@ def stored_matches(engine: Engine, n_subscribers: int, n_items: int) -> Matches:
         news = item_rows.insert(conn, [replace(i, id=None) for i in items(n_items)], NOW)
         subscriber_rows.save_many(conn, [replace(s, id=None)
                                          for s in subscribers(n_subscribers)], NOW)
-        people = subscriber_rows.listing(conn, active_only=True)
+        people = list(subscriber_rows.each_active(conn))
     return MatchIndex(compile_rule(s, gazetteer) for s in people).match(news)
 
 

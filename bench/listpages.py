@@ -128,7 +128,8 @@ def main() -> None:
         for error in s.errors if options.show_errors else ():
             print(f"    {error}")
     if options.write:
-        both = f"{table(run(PAGES))}\n\nHold-out pages:\n\n{table(run(HOLDOUT))}"
+        in_sample, holdout = (run(PAGES), scores) if options.holdout else (scores, run(HOLDOUT))
+        both = f"{table(in_sample)}\n\nHold-out pages:\n\n{table(holdout)}"
         write_section("listpages", "List detection without selectors",
                       "python -m bench.listpages --write", both)
 

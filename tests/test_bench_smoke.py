@@ -23,7 +23,8 @@ def test_bench_quick_runs_and_checks_identical_output() -> None:
 
 def test_the_end_to_end_bench_runs_and_counts_every_digest() -> None:
     """The service path at a tiny size (it once stopped working unnoticed: the worker
-    refused the bench's settings), row included. Waits for the next whole minute."""
+    refused the bench's settings), row included. Waits for the next whole minute at least
+    20 s ahead: the worker must start, poll and match before it (at 5 s it once did not)."""
     import json
     import shutil
 
@@ -37,11 +38,12 @@ def test_the_end_to_end_bench_runs_and_counts_every_digest() -> None:
         if IN_CI:
             pytest.fail("redis-server is not installed")
         pytest.skip("redis-server is not installed")
-    result = subprocess.run([sys.executable, "-m", "bench.endtoend", "300", "2", "10", "5"],
+    result = subprocess.run([sys.executable, "-m", "bench.endtoend", "300", "2", "10", "20"],
                             cwd=ROOT, capture_output=True, text=True, timeout=900, check=False)
     assert result.returncode == 0, result.stderr
     r = json.loads(result.stdout.strip().splitlines()[-1])
-    assert r["expected"] > 50 and r["sent"] == r["expected"] and r["not_seen"] == 0, r
+    assert r["expected"] > 50 and r["sent"] == r["expected"] and r["not_seen"] == 0, \
+        (r, result.stderr[-3000:])
     assert r["matched_before_due"] and r["message_bytes"] > 2000, r
     [row, _] = end_to_end_rows(r, "smoke")
     assert f"{r['sent']:,} of {r['expected']:,} digests" in row and "NOT SEEN" not in row

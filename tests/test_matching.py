@@ -145,7 +145,7 @@ def _seed(engine: Engine, gazetteer: Gazetteer) -> tuple[list[Item], list[Subscr
             Subscriber(f"s{i}@t.test", districts=tuple(rng.sample(places, rng.randint(0, 2))),
                        keywords=tuple(rng.sample(words, rng.randint(0, 2))))
             for i in range(1, 121)], WHEN)
-        people = subscriber_rows.listing(conn, active_only=True)
+        people = list(subscriber_rows.each_active(conn))
     return stored, people
 
 

@@ -104,12 +104,12 @@ def test_digest_lifecycle(engine: Engine) -> None:
                                    for i in stored[:2]], T0)
         assert len(digests.undelivered(conn, sid)) == 2  # waiting, in no digest yet
         digests.add_matches(conn, [Match(sid, stored[0].id or 0)], T0)  # again: ignored
-        [waiting] = digests.waiting(conn)
+        [waiting] = list(digests.waiting(conn))
         assert waiting.subscriber.email == "wang@example.com" and waiting.first_delivery_id > 0
         assert waiting.oldest == T0
         digest_id = open_one(conn, sid, "w:2025-07-28", T0)
         assert digest_id is not None
-        assert digests.waiting(conn) == []
+        assert list(digests.waiting(conn)) == []
     with engine.begin() as conn:
         assert digests.sendable(conn, T0, LEASE) == [digest_id]
         assert digests.claim(conn, [digest_id], T0, LEASE) == [digest_id]
@@ -185,7 +185,7 @@ def test_failed_digest_is_not_retried_and_bounces_suspend(engine: Engine) -> Non
         assert digests.undelivered(conn, subscriber_id) == []
         assert [subscribers.record_hard_bounce(conn, subscriber_id, 2) for _ in range(2)] == [
             False, True]
-        assert subscribers.listing(conn, active_only=True) == []
+        assert list(subscribers.each_active(conn)) == []
 
 
 def test_subscriber_upsert_keeps_status_and_remove_cascades(engine: Engine) -> None:
@@ -201,7 +201,7 @@ def test_subscriber_upsert_keeps_status_and_remove_cascades(engine: Engine) -> N
         assert updated.created_at == T0
         assert subscribers.remove(conn, "WANG@example.com")
         assert not subscribers.remove(conn, "wang@example.com")
-        assert digests.waiting(conn) == []
+        assert list(digests.waiting(conn)) == []
 
 
 def test_bulk_save_creates_updates_and_keeps_status(engine: Engine) -> None:

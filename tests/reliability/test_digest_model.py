@@ -308,7 +308,7 @@ class DigestModel(RuleBasedStateMachine):
         cutoff = self.now - timedelta(minutes=back)
         chosen = {self.store.subscriber_ids[n] for n in who}
         with self.begin() as conn:
-            waiting = digest_rows.waiting(conn)
+            waiting = list(digest_rows.waiting(conn))
             expected_waiting = {}
             for i, md in sorted(self.deliveries.items()):
                 if md.digest is None and md.delivered_at is None \

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import ahocorasick_rs
 import numpy as np
 import numpy.typing as npt
 
-from worker.matching.rules import Rule, is_whole_term, searchable_text
+from worker.matching.rules import Rule, is_whole_term, searchable_text, spelled
 from worker.models import Item, Match
 
 Mask = npt.NDArray[np.bool_]
@@ -54,7 +54,8 @@ class ItemMatches:
                              strict=True):
             folded[sid].add(terms[term])
         names = self.index.keyword_names
-        return {sid: _named(names[sid], terms, hit) for sid, hit in folded.items()}
+        return {sid: spelled([terms[t] for t in names[sid][0]], names[sid][1], hit)
+                for sid, hit in folded.items()}
 
     def __iter__(self) -> Iterator[Match]:
         names, combos = self.district_names, dict[int, tuple[str, ...]]()
@@ -87,10 +88,16 @@ class MatchIndex:
     """Built from every active subscriber's Rule; reusable until a subscriber changes."""
 
     def __init__(self, rules: Iterable[Rule]) -> None:
-        # one rule at a time: a sorted list of 100,000 Rules took ~150 MB at its peak
-        rows = _Positions.of(rules).in_id_order()
+        # A list is put in id order here; a stream (the runtime's, straight from the store)
+        # is read one rule at a time and must come in that order: sorting it held all
+        # 100,000 Rules at once, ~150 MB at the peak.
+        if isinstance(rules, Sequence):
+            rules = sorted(rules, key=lambda r: r.subscriber_id)
+        rows = _Positions.of(rules)
         n = len(rows.ids)
         self._ids: Indexes = np.asarray(rows.ids, dtype=np.int64)
+        if n > 1 and not (self._ids[1:] > self._ids[:-1]).all():
+            raise ValueError("a stream of rules must come in subscriber id order")
         self._any_district: Mask = _mask(n, rows.any_district)
         self._no_keywords: Mask = _mask(n, rows.no_keywords)
         # subscriber id → (term indexes, the same terms as the subscriber wrote them): not
@@ -225,45 +232,12 @@ class _Positions:
                 rows.excluding[rows.term(term)].append(position)
         return rows
 
-    def in_id_order(self) -> _Positions:
-        """The same rows with positions renumbered in subscriber id order (the order the
-        matcher's results come in), when the rules were given in another."""
-        order = np.argsort(np.asarray(self.ids, dtype=np.int64), kind="stable")
-        if (order == np.arange(len(order))).all():
-            return self
-        rank = np.empty_like(order)
-        rank[order] = np.arange(len(order))
-
-        def new(positions: list[int]) -> list[int]:
-            return sorted(rank[positions].tolist()) if positions else []
-
-        def each(by: dict[str, list[int]]) -> defaultdict[str, list[int]]:
-            return defaultdict(list, {key: new(p) for key, p in by.items()})
-
-        return replace(
-            self, any_district=new(self.any_district), no_keywords=new(self.no_keywords),
-            any_category=new(self.any_category), any_stage=new(self.any_stage),
-            any_industry=new(self.any_industry), districts=each(self.districts),
-            categories=each(self.categories), stages=each(self.stages),
-            industries=each(self.industries), wanting=[new(p) for p in self.wanting],
-            excluding=[new(p) for p in self.excluding],
-            ids=[self.ids[k] for k in order.tolist()],
-            amounts=[self.amounts[k] for k in order.tolist()])
-
     def term(self, term: str) -> int:
         if term not in self.terms:
             self.terms[term] = len(self.terms)
             self.wanting.append([])
             self.excluding.append([])
         return self.terms[term]
-
-
-def _named(names: tuple[tuple[int, ...], tuple[str, ...]], terms: list[str],
-           hit: set[str]) -> tuple[str, ...]:
-    """The subscriber's own spelling of the keywords that hit, in their order."""
-    indexes, spelled = names
-    return tuple(name for term, name in zip(indexes, spelled, strict=True)
-                 if terms[term] in hit)
 
 
 def _mask(n: int, positions: list[int]) -> Mask:

@@ -15,6 +15,7 @@ Latin terms ("AI") only as whole words, so "AI" does not match "email".
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from worker.districts import Gazetteer
@@ -44,9 +45,14 @@ class Rule:
         return not self.industries or bool(self.industries & set(facts.industries))
 
     def named(self, folded: set[str] | tuple[str, ...]) -> tuple[str, ...]:
-        """The subscriber's own spelling of the keywords that hit, in their order."""
-        return tuple(name for term, name in zip(self.keywords, self.keyword_names, strict=True)
-                     if term in folded)
+        return spelled(self.keywords, self.keyword_names, folded)
+
+
+def spelled(keywords: Sequence[str], names: Sequence[str], hit: Collection[str]
+            ) -> tuple[str, ...]:
+    """The subscriber's own spelling (`names`, parallel to the folded `keywords`) of the
+    keywords that hit, in their order."""
+    return tuple(name for term, name in zip(keywords, names, strict=True) if term in hit)
 
 
 def compile_rule(subscriber: Subscriber, gazetteer: Gazetteer) -> Rule:

@@ -3,12 +3,14 @@ cycle's, before anything is sent (`deliver.py` sends)."""
 
 from __future__ import annotations
 
+from contextlib import closing
 from datetime import datetime
 
 from worker.runtime import Runtime
 from worker.schedule import plan_digest
 from worker.store import digests as digest_rows
 from worker.store import reminders as reminder_rows
+from worker.store.db import chunks
 
 
 def open_due_digests(
@@ -20,19 +22,19 @@ def open_due_digests(
     opened in a transaction of its own: what was opened can be sent while the rest opens."""
     with rt.engine.begin() as conn:
         reminder_rows.open_due(conn, now)
-    with rt.engine.connect() as conn:
-        plans = []
-        for waiting in digest_rows.each_waiting(conn, email):
+    with rt.engine.connect() as conn, closing(digest_rows.waiting(conn, email)) as found:
+        plans: list[digest_rows.Plan] = []
+        for waiting in found:
+            if most is not None and len(plans) >= most:
+                break  # the rest wait for the next call
             subscriber = waiting.subscriber
             plan = plan_digest(subscriber, waiting.first_delivery_id, waiting.oldest, now, force)
             if plan is not None and subscriber.id is not None:
                 plans.append(digest_rows.Plan(subscriber.id, *plan))
-    plans = plans[:most]
     opened = 0
-    for start in range(0, len(plans), digest_rows.OPEN_BATCH):
+    for batch in chunks(plans, digest_rows.OPEN_BATCH):
         with rt.engine.begin() as conn:
-            opened += len(digest_rows.open_digests(
-                conn, plans[start:start + digest_rows.OPEN_BATCH], now))
+            opened += len(digest_rows.open_digests(conn, batch, now))
     return opened
 
 

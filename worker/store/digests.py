@@ -7,7 +7,7 @@ Only the deliveries a digest actually carried are marked delivered with it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from worker.models import Entry, Match, Subscriber
 from worker.store import items as item_rows
 from worker.store import subscribers as subscriber_rows
-from worker.store.db import insert_ignoring_conflicts
+from worker.store.db import chunks, insert_ignoring_conflicts
 from worker.store.tables import deliveries, digests, subscribers
 
 
@@ -49,13 +49,9 @@ class Waiting:
     oldest: datetime
 
 
-def waiting(conn: Connection, email: str | None = None) -> list[Waiting]:
-    """Active subscribers with deliveries in no digest yet: the first id and oldest time."""
-    return list(each_waiting(conn, email))
-
-
-def each_waiting(conn: Connection, email: str | None = None) -> Iterator[Waiting]:
-    """`waiting` one at a time (a list held 100,000 subscribers at once)."""
+def waiting(conn: Connection, email: str | None = None) -> Generator[Waiting, None, None]:
+    """Active subscribers with deliveries in no digest yet: the first id and oldest time;
+    one at a time (a list held 100,000 subscribers at once)."""
     first = (
         sa.select(deliveries.c.subscriber_id,
                   sa.func.min(deliveries.c.id).label("first_delivery"),
@@ -72,8 +68,9 @@ def each_waiting(conn: Connection, email: str | None = None) -> Iterator[Waiting
     )
     if email is not None:
         query = query.where(subscribers.c.email == email.lower())
-    for r in conn.execute(query.execution_options(yield_per=2000)):  # not the connection's
-        yield Waiting(subscriber_rows.from_row(r), r.first_delivery, _utc(r.oldest))
+    with conn.execute(query.execution_options(yield_per=2000)) as rows:  # not the connection's
+        yield from (Waiting(subscriber_rows.from_row(r), r.first_delivery, _utc(r.oldest))
+                    for r in rows)
 
 
 def _utc(value: datetime) -> datetime:
@@ -102,8 +99,7 @@ def open_digests(conn: Connection, plans: Sequence[Plan], now: datetime
     Set-based: one INSERT, one locking SELECT and one UPDATE per batch of subscribers.
     """
     opened: dict[tuple[int, str], int] = {}
-    for start in range(0, len(plans), OPEN_BATCH):
-        batch = plans[start:start + OPEN_BATCH]
+    for batch in chunks(plans, OPEN_BATCH):
         conn.execute(insert_ignoring_conflicts(conn, digests), [
             {"subscriber_id": p.subscriber_id, "period_key": p.period_key, "state": "pending",
              "created_at": now} for p in batch])

@@ -5,30 +5,29 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from worker.dedupe import KnownKeys
 from worker.models import DistrictTag, Evidence, Facts, Item, TagOrigin
-from worker.store.db import insert_ignoring_conflicts
+from worker.store.db import chunks, insert_ignoring_conflicts
 from worker.store.tables import item_sources, items
 
 _CHUNK = 500  # stay under SQLite's bound-parameter limit
-T = TypeVar("T")
 
 
 def known(conn: Connection, wanted: KnownKeys) -> KnownKeys:
     """Which of the wanted keys the store already holds."""
     found = KnownKeys()
-    for chunk in _chunks(wanted.urls):
+    for chunk in chunks(wanted.urls, _CHUNK):
         found.urls.update(conn.scalars(sa.select(items.c.url).where(items.c.url.in_(chunk))))
-    for chunk in _chunks(wanted.fingerprints):
+    for chunk in chunks(wanted.fingerprints, _CHUNK):
         found.fingerprints.update(conn.scalars(
             sa.select(items.c.fingerprint).where(items.c.fingerprint.in_(chunk))
         ))
-    for pairs in _chunks(wanted.guids):
+    for pairs in chunks(wanted.guids, _CHUNK):
         rows = conn.execute(
             sa.select(items.c.source_id, items.c.guid)
             .where(sa.tuple_(items.c.source_id, items.c.guid).in_(pairs))
@@ -103,7 +102,7 @@ def add_alias(conn: Connection, item_id: int, duplicate: Item, now: datetime) ->
 def also_in(conn: Connection, item_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
     """item id → the other sources that published it."""
     out: dict[int, list[str]] = {}
-    for chunk in _chunks(set(item_ids)):
+    for chunk in chunks(set(item_ids), _CHUNK):
         rows = conn.execute(sa.select(item_sources.c.item_id, item_sources.c.source_id)
                             .where(item_sources.c.item_id.in_(chunk))
                             .order_by(item_sources.c.id))
@@ -114,7 +113,7 @@ def also_in(conn: Connection, item_ids: Iterable[int]) -> dict[int, tuple[str, .
 
 def by_ids(conn: Connection, item_ids: Iterable[int]) -> dict[int, Item]:
     out: dict[int, Item] = {}
-    for chunk in _chunks(set(item_ids)):
+    for chunk in chunks(set(item_ids), _CHUNK):
         out.update((row.id, from_row(row))
                    for row in conn.execute(sa.select(items).where(items.c.id.in_(chunk))))
     return out
@@ -156,17 +155,6 @@ def _tag(district: str, origins: list[TagOrigin], evidence: list[list[str]] | No
     """A stored tag; rows stored before tags kept their evidence have none."""
     return DistrictTag(district, tuple(origins),
                        tuple(Evidence(n, k, o) for n, k, o in evidence or ()))  # type: ignore[arg-type]
-
-
-def _chunks(values: Iterable[T]) -> Iterable[list[T]]:
-    batch: list[T] = []
-    for value in values:
-        batch.append(value)
-        if len(batch) == _CHUNK:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def refresh_facts(conn: Connection, read: Callable[[Item], Facts], every: bool = False) -> int:

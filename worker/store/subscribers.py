@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from worker.models import Schedule, Subscriber
+from worker.store.db import chunks
 from worker.store.tables import subscribers, subscribers_version
 
 
@@ -28,12 +29,13 @@ SAVE_BATCH = 1000  # subscribers per statement when importing a file
 
 
 def save_many(conn: Connection, batch: Sequence[Subscriber], now: datetime) -> tuple[int, int]:
-    """`save` for a batch in three statements; returns (created, updated)."""
+    """`save` for a batch: a lookup per SAVE_BATCH addresses, one INSERT, one UPDATE;
+    returns (created, updated)."""
     emails = [s.email.lower() for s in batch]
     existing: dict[str, int] = {}
-    for start in range(0, len(emails), SAVE_BATCH):  # PostgreSQL takes 65,535 parameters
+    for some in chunks(emails, SAVE_BATCH):
         rows = conn.execute(sa.select(subscribers.c.email, subscribers.c.id)
-                            .where(subscribers.c.email.in_(emails[start:start + SAVE_BATCH])))
+                            .where(subscribers.c.email.in_(some)))
         existing.update((row.email, row.id) for row in rows)
     new = [{"email": s.email.lower(), "created_at": now, "updated_at": now, **_values(s)}
            for s in batch if s.email.lower() not in existing]
@@ -62,8 +64,7 @@ def save_all(conn: Connection, people: Sequence[Subscriber], now: datetime,
     """`save_many` in batches, telling `progress` how many each batch saved; returns
     (created, updated)."""
     created = updated = 0
-    for start in range(0, len(people), SAVE_BATCH):
-        batch = people[start:start + SAVE_BATCH]
+    for batch in chunks(people, SAVE_BATCH):
         added, changed = save_many(conn, batch, now)
         created, updated = created + added, updated + changed
         progress(len(batch))
@@ -91,11 +92,9 @@ def version(conn: Connection) -> int:
     return int(conn.execute(sa.select(subscribers_version.c.version)).scalar_one())
 
 
-def listing(conn: Connection, active_only: bool = False) -> list[Subscriber]:
-    query = sa.select(subscribers).order_by(subscribers.c.email)
-    if active_only:
-        query = query.where(subscribers.c.status == "active")
-    return [from_row(r) for r in conn.execute(query)]
+def listing(conn: Connection) -> list[Subscriber]:
+    return [from_row(r) for r in conn.execute(sa.select(subscribers)
+                                              .order_by(subscribers.c.email))]
 
 
 def each_active(conn: Connection) -> Iterator[Subscriber]:
@@ -103,8 +102,8 @@ def each_active(conn: Connection) -> Iterator[Subscriber]:
     a list of 100,000 held every one of them at once while the index was built."""
     query = sa.select(subscribers).where(subscribers.c.status == "active") \
         .order_by(subscribers.c.id)
-    for row in conn.execute(query.execution_options(yield_per=2000)):  # not the connection's
-        yield from_row(row)
+    with conn.execute(query.execution_options(yield_per=2000)) as rows:  # not the connection's
+        yield from (from_row(row) for row in rows)
 
 
 def remove(conn: Connection, email: str) -> bool:
