@@ -110,16 +110,34 @@ def test_the_web_app_the_healthcheck_and_the_cli_load_no_parser_or_pipeline(
 
 
 @pytest.mark.parametrize(("statement", "allowed"), [
-    ("import worker.web.app", ("ahocorasick_rs", "yaml")),  # the form's validation
+    ("import worker.web.app", ()),
     ("import worker.status", ()),
     ("import worker.cli", ()),
     (_run_cli("sources", "test", "--help"), ()),
     (_run_cli("--help"), ()),
-    (_run_cli("status", "--beat-only"), ("pydantic", "yaml", "redis")),  # settings, Redis
+    (_run_cli("status", "--beat-only"), ("yaml",)),  # the settings file: no pydantic, no redis-py
 ])
 def test_start_up_loads_only_what_it_uses(statement: str, allowed: tuple[str, ...]) -> None:
     banned = tuple(name for name in STACK if name not in allowed)
     assert heavy_in(loaded_after(statement), HEAVY + banned) == []
+
+
+def test_a_command_loads_its_own_module_of_commands_only() -> None:
+    loaded = loaded_after(_run_cli("sources", "test", "--help"))
+    assert sorted(m for m in loaded if m.startswith("worker.cli.")) == [
+        "worker.cli.context", "worker.cli.report", "worker.cli.sources"]
+
+
+def test_the_cli_knows_where_every_command_is() -> None:
+    from worker.cli import COMMAND_MODULES
+
+    defining = sorted(p.stem for p in (WORKER / "cli").glob("*.py")
+                      if "\nCOMMANDS = " in p.read_text(encoding="utf-8"))
+    assert defining == sorted(set(COMMAND_MODULES.values()))
+    for module in defining:
+        commands = __import__(f"worker.cli.{module}", fromlist=["COMMANDS"]).COMMANDS
+        assert sorted(c.name for c in commands) == sorted(
+            name for name, where in COMMAND_MODULES.items() if where == module)
 
 
 def test_building_mime_loads_no_template_engine() -> None:

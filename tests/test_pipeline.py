@@ -1,12 +1,14 @@
 """The pipeline in-process: real fetch (loopback), real store, the folder sender."""
 
 import asyncio
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+import pytest
 import sqlalchemy as sa
 
 from tests.conftest import NOW
@@ -14,14 +16,15 @@ from tests.feedserver import FeedServer
 from worker.config import MailSettings, Settings
 from worker.mail.folder import FolderSender
 from worker.mail.message import Outgoing
-from worker.models import Source
+from worker.models import Item, Source
 from worker.pipeline.cycle import match_items, run_cycle
 from worker.pipeline.deliver import send_digests, send_pending
-from worker.pipeline.opening import open_due_digests
+from worker.pipeline.opening import due_digest_batches, open_due_digests
 from worker.pipeline.outcomes import SendOutcome
 from worker.pipeline.poll import poll_sources
-from worker.runtime import Runtime, build_runtime
+from worker.runtime import RecentItems, Runtime, build_runtime
 from worker.store import digests as digest_rows
+from worker.store import items as item_rows
 from worker.store import subscribers as subscriber_rows
 from worker.store.tables import digests
 from worker.subscribers_io import read_subscribers
@@ -165,3 +168,48 @@ def test_a_dispatch_opens_and_queues_a_bounded_share(tmp_path: Path, feed_server
     with rt.engine.connect() as conn:
         assert digest_rows.sendable(conn, NOW, lease, most=1) == [first]
         assert len(digest_rows.sendable(conn, NOW, lease)) == 2
+
+
+def test_a_dispatch_queues_each_batch_as_it_opens_it(tmp_path: Path, feed_server: FeedServer,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """What was opened before comes first, then each batch of subscribers as soon as it is
+    opened; out of time, the dispatch stops after a batch and the next one opens the rest
+    (capped at a share instead, sending waited for the next dispatch after every share)."""
+    rt = runtime(tmp_path, feed_server)
+    _, new_items = asyncio.run(poll_sources(rt, NOW))
+    match_items(rt, new_items, NOW)
+    monkeypatch.setattr(digest_rows, "OPEN_BATCH", 1)
+    first = list(due_digest_batches(rt, NOW, seconds=0))
+    assert first[0] == [] and len(first) == 2 and len(first[1]) == 1
+    second = list(due_digest_batches(rt, NOW))
+    assert second[0] == first[1] and len(second) == 2 and len(second[1]) == 1
+    assert second[1] != first[1]
+    assert list(due_digest_batches(rt, NOW)) == [sorted(first[1] + second[1])]
+
+
+def test_senders_read_each_item_once_a_minute(tmp_path: Path, feed_server: FeedServer) -> None:
+    """The items a batch carries are read from the store only when not read in the last
+    minute: the same items, the same contents."""
+    rt = runtime(tmp_path, feed_server)
+    _, new_items = asyncio.run(poll_sources(rt, NOW))
+    ids = [i.id for i in new_items if i.id is not None]
+    clock = [0.0]
+    recent = RecentItems(clock=lambda: clock[0])
+    reads: list[set[int]] = []
+    read = item_rows.by_ids
+
+    def counted(conn: sa.Connection, wanted: Iterable[int]) -> dict[int, Item]:
+        reads.append(set(wanted))
+        return read(conn, wanted)
+
+    with rt.engine.connect() as conn:
+        fresh = item_rows.by_ids(conn, ids)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(item_rows, "by_ids", counted)
+            assert recent.by_ids(conn, ids[:1]) == {ids[0]: fresh[ids[0]]}
+            assert recent.by_ids(conn, ids) == fresh
+            clock[0] = RecentItems.SECONDS - 0.1
+            assert recent.by_ids(conn, ids) == fresh
+            clock[0] = RecentItems.SECONDS
+            assert recent.by_ids(conn, ids[1:]) == {i: fresh[i] for i in ids[1:]}
+    assert reads == [{ids[0]}, set(ids[1:]), set(ids[1:])]

@@ -1,4 +1,5 @@
-"""Settings: YAML files plus environment overrides, validated once into frozen objects.
+"""Settings: YAML files plus environment overrides (read in `settings_file.py`), validated
+once into frozen objects.
 
 Errors name the file (or environment variable), the key and what was expected.
 """
@@ -14,7 +15,6 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -26,7 +26,13 @@ from pydantic import (
 )
 
 from worker.errors import ConfigError
-from worker.resources import default_config_dir
+from worker.settings_file import (
+    ENV_OVERRIDES,
+    REDIS_URL,
+    REDIS_URL_PATTERN,
+    config_path,
+    read_yaml,
+)
 
 DEV_SECRET = "district-radar-development-key-not-secret"
 
@@ -117,7 +123,7 @@ class FactsSettings(Frozen):
 class ServiceSettings(Frozen):
     """Service mode: Celery on Redis."""
 
-    redis_url: str = Field("redis://127.0.0.1:6379/0", pattern=r"^rediss?://\S+$")
+    redis_url: str = Field(REDIS_URL, pattern=REDIS_URL_PATTERN)  # read alone: settings_file
     dispatch_every_seconds: float = Field(120.0, gt=0)  # how often due digests are looked for
     beat_lock_timeout_seconds: int = Field(60, ge=5)  # a dead beat's lock expires after this
     visibility_timeout_seconds: int = Field(3600, ge=10)  # > the longest task
@@ -154,26 +160,6 @@ class Settings(Frozen):
     config_file: Path | None = None  # where these came from, for messages
 
 
-# environment variable → path of the key it overrides
-ENV_OVERRIDES: Mapping[str, tuple[str, ...]] = {
-    "DATABASE_URL": ("database_url",),
-    "RADAR_SECRET_KEY": ("secret_key",),
-    "RADAR_BASE_URL": ("web", "base_url"),
-    "REDIS_URL": ("service", "redis_url"),
-    "OPS_EMAIL": ("ops_email",),
-    "MAIL_BACKEND": ("mail", "backend"),
-    "MAIL_FROM": ("mail", "from"),
-    "MAIL_OUTBOX": ("mail", "outbox"),
-    "MAIL_TRIAL": ("mail", "trial"),
-    "SMTP_HOST": ("mail", "smtp", "host"),
-    "SMTP_PORT": ("mail", "smtp", "port"),
-    "SMTP_USERNAME": ("mail", "smtp", "username"),
-    "SMTP_PASSWORD": ("mail", "smtp", "password"),
-    "SMTP_STARTTLS": ("mail", "smtp", "starttls"),
-    "SMTP_SSL": ("mail", "smtp", "ssl"),
-}
-
-
 def _not_for_real_mail(settings: Settings) -> list[tuple[tuple[str, ...], str]]:
     """What would break every mail sent for real: dead links, a From nobody accepts."""
     problems: list[tuple[tuple[str, ...], str]] = []
@@ -202,16 +188,6 @@ def _is_local(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback or ipaddress.ip_address(host).is_unspecified
     except ValueError:
         return "." not in host  # a bare host name only this network knows
-
-
-def config_path(explicit: Path | None, env: Mapping[str, str]) -> Path:
-    """--config, else $RADAR_CONFIG, else ./config/radar.yaml, else the packaged default."""
-    if explicit is not None:
-        return explicit
-    if env.get("RADAR_CONFIG"):
-        return Path(env["RADAR_CONFIG"])
-    local = Path("config/radar.yaml")
-    return local if local.is_file() else default_config_dir() / "radar.yaml"
 
 
 def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
@@ -245,23 +221,6 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
                 f"{origin.get(keys, str(path))}: {'.'.join(keys)}: {problem}"
                 for keys, problem in problems))
     return settings.model_copy(update={"sources_file": sources_file, "config_file": path})
-
-
-def read_yaml(path: Path) -> Any:
-    """Parsed YAML; ConfigError with the line for a missing file or a syntax error."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: cannot read: {e}") from e
-    try:
-        return yaml.safe_load(text) or {}
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(e, "problem", None) or str(e)
-        raise ConfigError(f"{path}:{where}: YAML syntax error: {problem}") from e
 
 
 def _set(tree: dict[str, Any], keys: tuple[str, ...], value: str) -> None:

@@ -10,11 +10,12 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 
-from worker.config import Frozen, describe, read_yaml
+from worker.config import Frozen, describe
 from worker.districts import Gazetteer
 from worker.errors import ConfigError
 from worker.models import HtmlSelectors, Source
 from worker.selectors import check_selectors
+from worker.settings_file import read_yaml
 
 
 class _HtmlEntry(Frozen):

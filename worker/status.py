@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from worker.redis_keys import BEAT_LOCK, BEAT_SCHEDULE, QUEUE
 
-if TYPE_CHECKING:  # the store and Redis clients load when read: `--beat-only` needs no SQL
+if TYPE_CHECKING:  # the store loads when read: `--beat-only` needs no SQL
     from sqlalchemy.engine import Engine
 
     from worker.config import ServiceSettings, Settings
+    from worker.redis_probe import Reads
     from worker.store.conditions import Condition
     from worker.store.sources import SourceStatus
 
@@ -29,20 +30,14 @@ class Health:
     store_read: bool = True  # False for `--beat-only`: sources and digests were not read
 
 
-def gather(settings: Settings, now: datetime, beat_only: bool = False) -> Health:
-    """Read the store and Redis (the only side effects here); `beat_only`: Redis alone,
-    for the beat's healthcheck every 30 s (no database driver or SQL layer loaded)."""
-    import redis
+def gather(settings: Settings, now: datetime) -> Health:
+    """Read the store and Redis (the only side effects here)."""
+    from worker.redis_probe import connect
+    from worker.store.db import connect as connect_store
 
-    client = redis.Redis.from_url(settings.service.redis_url, socket_timeout=3,
-                                  socket_connect_timeout=3)
+    client = connect(settings.service.redis_url)
     try:
-        if beat_only:
-            queue, ttl, error, beat_ever = read_redis(client)
-            return Health([], {}, 0, queue, ttl, error, beat_ever=beat_ever, store_read=False)
-        from worker.store.db import connect
-
-        engine = connect(settings.database_url)
+        engine = connect_store(settings.database_url)
         try:
             return read_health(engine, client, settings.service, now)
         finally:
@@ -51,7 +46,20 @@ def gather(settings: Settings, now: datetime, beat_only: bool = False) -> Health
         client.close()
 
 
-def read_health(engine: Engine, redis_client: Any, service: ServiceSettings, now: datetime
+def gather_beat(redis_url: str) -> Health:
+    """Redis alone, for the beat's healthcheck every 30 s: no database driver or SQL
+    layer loaded, and the URL is all it needs of the settings."""
+    from worker.redis_probe import connect
+
+    client = connect(redis_url)
+    try:
+        queue, ttl, error, beat_ever = read_redis(client)
+    finally:
+        client.close()
+    return Health([], {}, 0, queue, ttl, error, beat_ever=beat_ever, store_read=False)
+
+
+def read_health(engine: Engine, redis_client: Reads, service: ServiceSettings, now: datetime
                 ) -> Health:
     from worker.store import conditions as condition_rows
     from worker.store import digests as digest_rows
@@ -67,7 +75,7 @@ def read_health(engine: Engine, redis_client: Any, service: ServiceSettings, now
     return Health(sources, counts, stale, queue, ttl, error, found, beat_ever)
 
 
-def read_redis(redis_client: Any) -> tuple[int | None, int | None, str | None, bool]:
+def read_redis(redis_client: Reads) -> tuple[int | None, int | None, str | None, bool]:
     """Queue length, the beat lock's TTL (None: not held), a Redis error, whether a beat
     ever ran here."""
     try:
@@ -80,14 +88,19 @@ def read_redis(redis_client: Any) -> tuple[int | None, int | None, str | None, b
     return queue, ttl if ttl >= 0 else None, error, beat_ever
 
 
+def beat_problems(health: Health, beat_only: bool = True) -> list[str]:
+    """Whether Redis answers and a beat holds the scheduler lock (pure)."""
+    if health.redis_error:
+        return [f"Redis unreachable: {health.redis_error}"]
+    if health.beat_lock_ttl is None and (beat_only or health.beat_ever):
+        # With no beat ever here, `radar run` is scheduled by cron: nothing is missing.
+        return ["no beat holds the scheduler lock: nothing is being scheduled"]
+    return []
+
+
 def problems(health: Health, service: ServiceSettings, beat_only: bool = False) -> list[str]:
     """What makes the service unhealthy (pure)."""
-    out = []
-    if health.redis_error:
-        out.append(f"Redis unreachable: {health.redis_error}")
-    elif health.beat_lock_ttl is None and (beat_only or health.beat_ever):
-        # With no beat ever here, `radar run` is scheduled by cron: nothing is missing.
-        out.append("no beat holds the scheduler lock: nothing is being scheduled")
+    out = beat_problems(health, beat_only)
     if beat_only:
         return out
     out += [_describe(c) for c in health.conditions]

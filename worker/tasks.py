@@ -31,7 +31,7 @@ from worker.mail import Sender
 from worker.models import Source
 from worker.pipeline.cycle import poll_and_match
 from worker.pipeline.deliver import send_digests
-from worker.pipeline.opening import due_digest_ids
+from worker.pipeline.opening import DISPATCH_SECONDS, due_digest_batches
 from worker.ratelimit import DAY_FULL, SECOND_FULL, RateLimiter
 from worker.redis_keys import BEAT_LOCK, DISPATCH_LOCK, QUEUED_PREFIX
 from worker.runtime import Runtime, build_runtime
@@ -147,29 +147,34 @@ def dispatch() -> int:
     p = process()
     ttl = int(settings().service.visibility_timeout_seconds)
     # One dispatch at a time: opening thousands of digests can outlast the beat's interval.
-    # Two overlapping would do no harm (opening is idempotent, markers stop double queuing),
-    # so the lock is short: a worker killed while holding it holds up nothing for long.
-    lock_ttl = max(10, int(settings().service.dispatch_every_seconds * 5))
+    # The lock is renewed after each batch, and must outlast the longest step between two
+    # renewals (finding the waiting subscribers: seconds at 100,000): when a 10 s lock ran
+    # out, both worker processes were dispatching and neither sent. A worker killed while
+    # holding it holds up the next dispatch for a minute at most.
+    lock_ttl = max(int(DISPATCH_SECONDS), int(settings().service.dispatch_every_seconds * 5))
     if not p.redis.set(DISPATCH_LOCK, 1, nx=True, ex=lock_ttl):
         return 0
     try:
-        return _dispatch(p, ttl)
+        return _dispatch(p, ttl, lock_ttl)
     finally:
         with suppress(redis.RedisError):
             p.redis.delete(DISPATCH_LOCK)
 
 
-def _dispatch(p: _Process, ttl: int) -> int:
-    due = due_digest_ids(p.runtime, clock.now())
-    marks = p.redis.pipeline(transaction=False)
-    for digest_id in due:
-        marks.set(f"{QUEUED_PREFIX}{digest_id}", 1, nx=True, ex=ttl)
-    fresh = [d for d, marked in zip(due, marks.execute(), strict=True) if marked]
+def _dispatch(p: _Process, ttl: int, lock_ttl: int) -> int:
+    queued = 0
     size = settings().service.send_batch
     with app.producer_or_acquire() as producer:
-        for start in range(0, len(fresh), size):
-            send.apply_async((fresh[start:start + size],), producer=producer)
-    return len(fresh)
+        for due in due_digest_batches(p.runtime, clock.now()):
+            marks = p.redis.pipeline(transaction=False)
+            for digest_id in due:
+                marks.set(f"{QUEUED_PREFIX}{digest_id}", 1, nx=True, ex=ttl)
+            marks.expire(DISPATCH_LOCK, lock_ttl)  # still opening: keep others out
+            fresh = [d for d, marked in zip(due, marks.execute()[:-1], strict=True) if marked]
+            for start in range(0, len(fresh), size):
+                send.apply_async((fresh[start:start + size],), producer=producer)
+            queued += len(fresh)
+    return queued
 
 
 @app.task(name="radar.send_digests")

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from functools import update_wrapper
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
@@ -16,6 +14,8 @@ from worker import clock
 from worker.errors import RadarError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from worker.config import Settings
     from worker.runtime import Runtime
 
@@ -23,10 +23,10 @@ if TYPE_CHECKING:
 R = TypeVar("R")
 
 
-@dataclass
 class Context:
-    config: Path | None
-    verbose: int = 0
+    def __init__(self, config: Path | None, verbose: int = 0) -> None:
+        # a plain class: importing dataclasses is ~1.5 ms of `radar sources test --help`
+        self.config, self.verbose = config, verbose
 
     def start_logging(self) -> None:
         """When a command runs (not for `--help`, which should answer at once)."""
@@ -43,6 +43,14 @@ class Context:
         from worker.config import load_settings  # pydantic: 0.1 s, not for `--help`
 
         return load_settings(self.config)
+
+    def redis_url(self) -> str:
+        """`service.redis_url` without validating the whole settings when nothing on the
+        way to it is wrong (pydantic is most of `status --beat-only`'s start-up); else
+        validated, to fail with the usual message."""
+        from worker.settings_file import redis_url
+
+        return redis_url(self.config) or self.settings().service.redis_url
 
     def runtime(self, migrate_schema: bool = True) -> Runtime:
         """Commands that write migrate first; those that only read do not (`radar status`

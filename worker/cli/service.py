@@ -93,9 +93,13 @@ def status(ctx: Context, beat_only: bool) -> None:
     """Sources, digests, queue and scheduler; exit 1 when something is unhealthy."""
     from worker import status as health_check
 
-    settings = ctx.settings()
-    health = health_check.gather(settings, ctx.now(), beat_only)
-    found = health_check.problems(health, settings.service, beat_only)
+    if beat_only:  # the beat's healthcheck: the Redis URL is all it reads of the settings
+        health = health_check.gather_beat(ctx.redis_url())
+        found = health_check.beat_problems(health)
+    else:
+        settings = ctx.settings()
+        health = health_check.gather(settings, ctx.now())
+        found = health_check.problems(health, settings.service)
     click.echo(health_check.render(health, found))
     sys.exit(1 if found else 0)
 

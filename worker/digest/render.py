@@ -57,11 +57,12 @@ def jinja_environment(folder: Path) -> jinja2.Environment:
 def _marked(fragments: Sequence[Fragment]) -> Markup:
     """Escaped text with the matched keywords in <mark>, padded so no tag splits a word
     (digest/marks.py)."""
-    return Markup("").join(
-        Markup("<mark>{}{}{}</mark>").format(before, text, after) if fragment.highlight
-        else escape(text)
+    # f-strings of escaped parts: Markup.format goes through string.Formatter, 3× slower,
+    # and these two filters ran for every item of every digest (py-spy, 10,000 subscribers)
+    return Markup("".join(
+        f"<mark>{before}{escape(text)}{after}</mark>" if fragment.highlight else escape(text)
         for fragment, (before, text, after) in zip(fragments, padded(fragments), strict=True)
-    )
+    ))
 
 
 def _together(text: str, tone: str = "") -> Markup:
@@ -70,7 +71,7 @@ def _together(text: str, tone: str = "") -> Markup:
     classes = " ".join(c for c in ("" if len(text) > NOWRAP_CHARS else "nw", tone) if c)
     if not classes:
         return escape(text)
-    return Markup('<span class="{}">{}</span>').format(classes, text)
+    return Markup(f'<span class="{classes}">{escape(text)}</span>')  # classes are ours
 
 
 def _plain(fragments: Iterable[Fragment]) -> str:

@@ -112,7 +112,8 @@ def _claim(rt: Runtime, digest_ids: Sequence[int], now: datetime
     ready: list[DigestContents] = []
     with rt.engine.begin() as conn:
         claimed = digest_rows.claim(conn, digest_ids, now, rt.settings.mail.send_lease)
-        for contents in with_reminders(conn, digest_rows.contents(conn, claimed), now):
+        loaded = digest_rows.contents(conn, claimed, rt.recent_items.by_ids)
+        for contents in with_reminders(conn, loaded, now):
             verdict = triage(contents)
             if verdict == "cancel":
                 digest_rows.cancel(conn, contents.id,

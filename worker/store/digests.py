@@ -7,14 +7,14 @@ Only the deliveries a digest actually carried are marked delivered with it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Generator, Iterable, Sequence
+from collections.abc import Callable, Collection, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from worker.models import Entry, Match, Subscriber
+from worker.models import Entry, Item, Match, Subscriber
 from worker.store import items as item_rows
 from worker.store import subscribers as subscriber_rows
 from worker.store.db import chunks, insert_ignoring_conflicts
@@ -105,29 +105,26 @@ def open_digests(conn: Connection, plans: Sequence[Plan], now: datetime
              "created_at": now} for p in batch])
         # Lock the rows so a concurrent claim cannot start sending while we attach.
         rows = conn.execute(
-            sa.select(digests.c.id, digests.c.subscriber_id, digests.c.period_key,
-                      digests.c.state)
+            sa.select(digests.c.id, digests.c.subscriber_id, digests.c.period_key, digests.c.state)
             .where(sa.tuple_(digests.c.subscriber_id, digests.c.period_key)
                    .in_([(p.subscriber_id, p.period_key) for p in batch]))
             .with_for_update()
         )
         pending = {(r.subscriber_id, r.period_key): int(r.id) for r in rows
                    if r.state == "pending"}
-        by_cutoff: dict[datetime, dict[int, int]] = {}  # cutoff → subscriber → digest
+        by_period: dict[tuple[datetime, str], list[int]] = {}  # subscribers due at once
         for p in batch:
             if (p.subscriber_id, p.period_key) in pending:
-                by_cutoff.setdefault(p.cutoff, {})[p.subscriber_id] = \
-                    pending[(p.subscriber_id, p.period_key)]
-        for cutoff, digest_of in by_cutoff.items():  # subscribers due at once share one
-            conn.execute(
+                by_period.setdefault((p.cutoff, p.period_key), []).append(p.subscriber_id)
+        for (cutoff, period_key), subscriber_ids in by_period.items():
+            conn.execute(  # each delivery finds its digest by the unique (subscriber, period)
                 deliveries.update()
-                .where(deliveries.c.subscriber_id.in_(list(digest_of)),
+                .where(deliveries.c.subscriber_id.in_(subscriber_ids),
                        deliveries.c.digest_id.is_(None), deliveries.c.delivered_at.is_(None),
                        deliveries.c.created_at <= cutoff)
                 .values(digest_id=sa.select(digests.c.id).where(
                     digests.c.subscriber_id == deliveries.c.subscriber_id,
-                    digests.c.id.in_(list(digest_of.values()))).scalar_subquery())
-            )
+                    digests.c.period_key == period_key).scalar_subquery()))
         opened.update(pending)
     return opened
 
@@ -183,13 +180,18 @@ def _claimable(now: datetime, lease: timedelta) -> sa.ColumnElement[bool]:
     )
 
 
-def contents(conn: Connection, digest_ids: Collection[int]) -> list[DigestContents]:
+ReadItems = Callable[[Connection, Iterable[int]], dict[int, Item]]
+
+
+def contents(conn: Connection, digest_ids: Collection[int],
+             read_items: ReadItems = item_rows.by_ids) -> list[DigestContents]:
     """What each digest carries, in id order: a few statements for the whole batch."""
     rows = list(conn.execute(sa.select(digests).where(digests.c.id.in_(list(digest_ids)))
                              .order_by(digests.c.id)))
     readers = subscriber_rows.by_ids(conn, {r.subscriber_id for r in rows})
     entries: dict[int | None, list[Entry]] = {}
-    for digest_id, entry in _entries(conn, deliveries.c.digest_id.in_(list(digest_ids))):
+    for digest_id, entry in _entries(conn, read_items,
+                                     deliveries.c.digest_id.in_(list(digest_ids))):
         entries.setdefault(digest_id, []).append(entry)
     return [DigestContents(r.id, readers[r.subscriber_id], r.period_key, r.created_at,
                            r.attempts, tuple(entries.get(r.id, ())))
@@ -260,11 +262,12 @@ def undelivered(conn: Connection, subscriber_id: int) -> list[Entry]:
     )
     # `NOT (NULL IN …)` is NULL, not true: deliveries in no digest need their own branch.
     not_failed = sa.or_(deliveries.c.digest_id.is_(None), sa.not_(in_failed_digest))
-    return [e for _, e in _entries(conn, deliveries.c.subscriber_id == subscriber_id,
-                                   not_failed)]
+    return [e for _, e in _entries(conn, item_rows.by_ids,
+                                   deliveries.c.subscriber_id == subscriber_id, not_failed)]
 
 
-def _entries(conn: Connection, *where: sa.ColumnElement[bool]) -> list[tuple[int | None, Entry]]:
+def _entries(conn: Connection, read_items: ReadItems, *where: sa.ColumnElement[bool]
+             ) -> list[tuple[int | None, Entry]]:
     """(the digest it is in, the entry), in delivery order. Each item is read once: read
     with every delivery, it was most of a batch's loading time (profiled at 30,000)."""
     rows = list(conn.execute(
@@ -274,7 +277,7 @@ def _entries(conn: Connection, *where: sa.ColumnElement[bool]) -> list[tuple[int
         .order_by(deliveries.c.id)
     ))
     ids = {r.item_id for r in rows}
-    stored, others = item_rows.by_ids(conn, ids), item_rows.also_in(conn, ids)
+    stored, others = read_items(conn, ids), item_rows.also_in(conn, ids)
     return [(r.digest_id, Entry(r.id, stored[r.item_id], tuple(r.keywords),
                                 tuple(r.districts), also_in=others.get(r.item_id, ())))
             for r in rows]

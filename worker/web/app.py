@@ -17,7 +17,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from worker.districts import DISTRICTS, ZONES
 from worker.errors import MailError
 from worker.resources import templates_dir
 from worker.tokens import BadToken, Purpose, issued_at, make_token, read_token
@@ -259,8 +258,8 @@ class _Web:
         language = self.language(request)
         csrf = request.cookies.get(CSRF_COOKIE) or new_csrf_token()
         response = self.templates.TemplateResponse(request, name, {
-            "t": TEXT[language], "lang": language, "csrf": csrf, "districts": DISTRICTS,
-            "zones": ZONES, "days": DAYS, "timezones": TIMEZONES, **_fact_choices(),
+            "t": TEXT[language], "lang": language, "csrf": csrf, "days": DAYS,
+            "timezones": TIMEZONES, **_choices(),
             "other_lang": "en" if language == "zh" else "zh", **context,
         }, status_code=status)
         https = request.url.scheme == "https" or self.rt.settings.web.base_url.startswith(
@@ -270,12 +269,14 @@ class _Web:
         return response
 
 
-def _fact_choices() -> dict[str, tuple[str, ...]]:
+def _choices() -> dict[str, Any]:
     # imported on the first page shown, not when the app starts
+    from worker.districts import DISTRICTS, ZONES
     from worker.facts.industries import tianjin_industries
     from worker.facts.stages import STAGES
 
-    return {"stages": STAGES, "industries": tianjin_industries().names}
+    return {"districts": DISTRICTS, "zones": ZONES, "stages": STAGES,
+            "industries": tianjin_industries().names}
 
 
 async def _form(request: Request) -> tuple[dict[str, str], dict[str, list[str]]]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from worker.districts import Gazetteer
 from worker.errors import SubscriberError
-from worker.facts import USD_RATE
-from worker.models import Subscriber
-from worker.subscribers_io import parse_row
+
+if TYPE_CHECKING:  # the gazetteer and the import rules load on the first form checked
+    from worker.districts import Gazetteer
+    from worker.models import Subscriber
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RULE_FIELDS = ("name", "districts", "categories", "keywords", "exclude", "frequency",
@@ -82,9 +83,11 @@ def _sum(yuan: float | None) -> str:
     return f"{yuan:.0f}"
 
 
-def validate(form: Form, gazetteer: Gazetteer, with_email: bool = True,
-             usd_rate: float = USD_RATE) -> tuple[Subscriber | None, dict[str, str]]:
+def validate(form: Form, gazetteer: Gazetteer, usd_rate: float, with_email: bool = True
+             ) -> tuple[Subscriber | None, dict[str, str]]:
     """(subscriber, {}) or (None, {field: reason}) with every wrong field named."""
+    from worker.subscribers_io import parse_row
+
     row = form.row()
     if not with_email:
         row["email"] = "placeholder@example.com"

@@ -19,7 +19,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import secrets
 import time
@@ -126,6 +125,8 @@ class RequestGuard:
 
     async def read_body(self, receive: Receive) -> tuple[bytes, tuple[int, str] | None]:
         """The whole body, or why not: too large (413) or too slow (408)."""
+        import asyncio  # loaded by then (uvicorn); not for importing the app's module
+
         loop = asyncio.get_running_loop()
         deadline, chunks, size = loop.time() + self.body_seconds, [], 0
         while True:
