@@ -12,8 +12,9 @@ failures with backoff (honouring Retry-After).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import Counter
-from contextlib import suppress
+from contextlib import closing, suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
@@ -22,6 +23,8 @@ from typing import Any
 import redis
 from celery import Celery
 from celery.signals import worker_process_shutdown
+from redis.exceptions import LockNotOwnedError
+from redis.lock import Lock
 
 from worker import clock
 from worker.backoff import backoff_seconds
@@ -38,6 +41,7 @@ from worker.runtime import Runtime, build_runtime
 from worker.sources_config import load_sources
 
 app = Celery("radar")
+log = logging.getLogger("radar.tasks")
 
 
 @cache
@@ -147,33 +151,39 @@ def dispatch() -> int:
     p = process()
     ttl = int(settings().service.visibility_timeout_seconds)
     # One dispatch at a time: opening thousands of digests can outlast the beat's interval.
-    # The lock is renewed after each batch, and must outlast the longest step between two
-    # renewals (finding the waiting subscribers: seconds at 100,000): when a 10 s lock ran
-    # out, both worker processes were dispatching and neither sent. A worker killed while
+    # redis-py's lock (a token compared in Redis) is renewed after each batch and must
+    # outlast the longest step between two renewals (finding the waiting subscribers:
+    # seconds at 100,000; when a 10 s lock ran out, both worker processes were
+    # dispatching and neither sent). A dispatch that lost it stops; a worker killed while
     # holding it holds up the next dispatch for a minute at most.
-    lock_ttl = max(int(DISPATCH_SECONDS), int(settings().service.dispatch_every_seconds * 5))
-    if not p.redis.set(DISPATCH_LOCK, 1, nx=True, ex=lock_ttl):
+    lock = p.redis.lock(DISPATCH_LOCK, timeout=DISPATCH_SECONDS)
+    if not lock.acquire(blocking=False):
         return 0
     try:
-        return _dispatch(p, ttl, lock_ttl)
+        return _dispatch(p, ttl, lock)
     finally:
-        with suppress(redis.RedisError):
-            p.redis.delete(DISPATCH_LOCK)
+        with suppress(redis.RedisError):  # LockError too: it ran out, another holds it
+            lock.release()
 
 
-def _dispatch(p: _Process, ttl: int, lock_ttl: int) -> int:
+def _dispatch(p: _Process, ttl: int, lock: Lock) -> int:
     queued = 0
     size = settings().service.send_batch
-    with app.producer_or_acquire() as producer:
-        for due in due_digest_batches(p.runtime, clock.now()):
+    with app.producer_or_acquire() as producer, \
+            closing(due_digest_batches(p.runtime, clock.now())) as batches:
+        for due in batches:
             marks = p.redis.pipeline(transaction=False)
             for digest_id in due:
                 marks.set(f"{QUEUED_PREFIX}{digest_id}", 1, nx=True, ex=ttl)
-            marks.expire(DISPATCH_LOCK, lock_ttl)  # still opening: keep others out
-            fresh = [d for d, marked in zip(due, marks.execute()[:-1], strict=True) if marked]
+            fresh = [d for d, marked in zip(due, marks.execute(), strict=True) if marked]
             for start in range(0, len(fresh), size):
                 send.apply_async((fresh[start:start + size],), producer=producer)
             queued += len(fresh)
+            try:
+                lock.extend(DISPATCH_SECONDS, replace_ttl=True)
+            except LockNotOwnedError:  # ran out mid-step: another dispatch goes on
+                log.warning("dispatch lock lost after queuing %d digest(s); stopping", queued)
+                break
     return queued
 
 

@@ -4,7 +4,7 @@ cycle's, before anything is sent (`deliver.py` sends)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from contextlib import closing
 from datetime import datetime
 
@@ -66,18 +66,25 @@ QUEUE_PER_DISPATCH = 5000  # digests opened before (retries, leases run out)
 
 
 def due_digest_batches(rt: Runtime, now: datetime, seconds: float = DISPATCH_SECONDS
-                       ) -> Iterator[list[int]]:
+                       ) -> Generator[list[int], None, None]:
     """For the dispatcher, which queues each batch as it comes (those not queued yet):
     the oldest digests that may be sent now, then the digests opened batch by batch from
-    what is due, until `seconds` have passed."""
+    what is due, until `seconds` have passed. What came due while it opened (an instant
+    alert stored meanwhile) is looked for again before it ends."""
     stop = time.monotonic() + seconds
     with rt.engine.begin() as conn:
         reminder_rows.open_due(conn, now)
-    with rt.engine.connect() as conn:
-        yield digest_rows.sendable(conn, now, rt.settings.mail.send_lease,
-                                   most=QUEUE_PER_DISPATCH)
-    with closing(opened_batches(rt, now)) as batches:  # closed (its reader too) on a stop
-        for batch in batches:
-            yield batch
-            if time.monotonic() > stop:
-                return
+    with rt.engine.connect() as conn:  # read before yielding: no transaction held meanwhile
+        ready = digest_rows.sendable(conn, now, rt.settings.mail.send_lease,
+                                     most=QUEUE_PER_DISPATCH)
+    yield ready
+    while True:  # a pass at least: each dispatch opens something if anything is due
+        opened = False
+        with closing(opened_batches(rt, now)) as batches:  # closed (its reader too) on a stop
+            for batch in batches:
+                yield batch  # even empty: the dispatcher renews its lock
+                opened = opened or bool(batch)  # plans for periods already sent open none
+                if time.monotonic() >= stop:
+                    return
+        if not opened or time.monotonic() >= stop:
+            return

@@ -112,19 +112,20 @@ def open_digests(conn: Connection, plans: Sequence[Plan], now: datetime
         )
         pending = {(r.subscriber_id, r.period_key): int(r.id) for r in rows
                    if r.state == "pending"}
-        by_period: dict[tuple[datetime, str], list[int]] = {}  # subscribers due at once
+        by_cutoff: dict[datetime, dict[int, int]] = {}  # cutoff → subscriber → digest
         for p in batch:
             if (p.subscriber_id, p.period_key) in pending:
-                by_period.setdefault((p.cutoff, p.period_key), []).append(p.subscriber_id)
-        for (cutoff, period_key), subscriber_ids in by_period.items():
-            conn.execute(  # each delivery finds its digest by the unique (subscriber, period)
+                by_cutoff.setdefault(p.cutoff, {})[p.subscriber_id] = \
+                    pending[(p.subscriber_id, p.period_key)]
+        for cutoff, digest_of in by_cutoff.items():  # subscribers due at once share one
+            conn.execute(
                 deliveries.update()
-                .where(deliveries.c.subscriber_id.in_(subscriber_ids),
+                .where(deliveries.c.subscriber_id.in_(list(digest_of)),
                        deliveries.c.digest_id.is_(None), deliveries.c.delivered_at.is_(None),
                        deliveries.c.created_at <= cutoff)
                 .values(digest_id=sa.select(digests.c.id).where(
                     digests.c.subscriber_id == deliveries.c.subscriber_id,
-                    digests.c.period_key == period_key).scalar_subquery()))
+                    digests.c.id.in_(list(digest_of.values()))).scalar_subquery()))
         opened.update(pending)
     return opened
 
