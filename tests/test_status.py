@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 import pytest
 
 from worker.config import ServiceSettings
-from worker.status import Health, problems, render
+from worker.status import Health, beat_problems, problems, render
 from worker.store.sources import SourceStatus
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
@@ -37,7 +37,7 @@ def health(streak: int = 0, stale: int = 0, ttl: int | None = 40,
      ["no beat holds the scheduler lock: nothing is being scheduled"]),
 ])
 def test_problems(state: Health, beat_only: bool, found: list[str]) -> None:
-    assert problems(state, ServiceSettings(), beat_only) == found
+    assert (beat_problems(state) if beat_only else problems(state, ServiceSettings())) == found
 
 
 def test_render_names_every_part() -> None:

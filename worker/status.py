@@ -98,11 +98,10 @@ def beat_problems(health: Health, beat_only: bool = True) -> list[str]:
     return []
 
 
-def problems(health: Health, service: ServiceSettings, beat_only: bool = False) -> list[str]:
-    """What makes the service unhealthy (pure)."""
-    out = beat_problems(health, beat_only)
-    if beat_only:
-        return out
+def problems(health: Health, service: ServiceSettings) -> list[str]:
+    """What makes the service unhealthy (pure); `beat_problems` alone for the beat's
+    healthcheck."""
+    out = beat_problems(health, beat_only=False)
     out += [_describe(c) for c in health.conditions]
     out += [f"source {s.id} failed {s.failure_streak} times in a row: {s.last_error}"
             for s in health.sources

@@ -35,6 +35,7 @@ from worker.models import Source
 from worker.pipeline.cycle import poll_and_match
 from worker.pipeline.deliver import send_digests
 from worker.pipeline.opening import DISPATCH_SECONDS, due_digest_batches
+from worker.pipeline.outcomes import batches
 from worker.ratelimit import DAY_FULL, SECOND_FULL, RateLimiter
 from worker.redis_keys import BEAT_LOCK, DISPATCH_LOCK, QUEUED_PREFIX
 from worker.runtime import Runtime, build_runtime
@@ -170,14 +171,14 @@ def _dispatch(p: _Process, ttl: int, lock: Lock) -> int:
     queued = 0
     size = settings().service.send_batch
     with app.producer_or_acquire() as producer, \
-            closing(due_digest_batches(p.runtime, clock.now())) as batches:
-        for due in batches:
+            closing(due_digest_batches(p.runtime, clock.now())) as due_batches:
+        for due in due_batches:
             marks = p.redis.pipeline(transaction=False)
             for digest_id in due:
                 marks.set(f"{QUEUED_PREFIX}{digest_id}", 1, nx=True, ex=ttl)
             fresh = [d for d, marked in zip(due, marks.execute(), strict=True) if marked]
-            for start in range(0, len(fresh), size):
-                send.apply_async((fresh[start:start + size],), producer=producer)
+            for batch in batches(fresh, size):
+                send.apply_async((batch,), producer=producer)
             queued += len(fresh)
             try:
                 lock.extend(DISPATCH_SECONDS, replace_ttl=True)

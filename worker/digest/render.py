@@ -71,7 +71,7 @@ def _together(text: str, tone: str = "") -> Markup:
     classes = " ".join(c for c in ("" if len(text) > NOWRAP_CHARS else "nw", tone) if c)
     if not classes:
         return escape(text)
-    return Markup(f'<span class="{classes}">{escape(text)}</span>')  # classes are ours
+    return Markup(f'<span class="{escape(classes)}">{escape(text)}</span>')
 
 
 def _plain(fragments: Iterable[Fragment]) -> str:
