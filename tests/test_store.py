@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from worker.dedupe import KnownKeys, Sorted, unseen
 from worker.models import DistrictTag, Item, Match, Schedule, Subscriber, Validators
-from worker.store import digests, items, sources, subscribers, tables
+from worker.store import digests, items, reports, sources, subscribers, tables
 from worker.store.db import connect, migrate
 from worker.store.tables import metadata
 
@@ -121,7 +121,7 @@ def test_digest_lifecycle(engine: Engine) -> None:
     with engine.begin() as conn:
         digests.add_matches(conn, [Match(sid, stored[2].id or 0)], T0)
         assert open_one(conn, sid, "w:2025-07-28", T0) is None
-        digests.mark_sent(conn, digest_id, [e.delivery_id for e in contents.entries], T0)
+        reports.mark_sent(conn, digest_id, [e.delivery_id for e in contents.entries], T0)
     with engine.begin() as conn:
         assert digests.sendable(conn, T0, LEASE) == []
         assert [e.item.id for e in digests.undelivered(conn, sid)] == [stored[2].id]
@@ -166,21 +166,21 @@ def test_a_sender_whose_lease_ran_out_reports_into_nothing(engine: Engine) -> No
     with engine.begin() as conn:
         digests.claim(conn, [digest_id], T0, LEASE)  # A
         assert digests.claim(conn, [digest_id], later, LEASE) == [digest_id]  # B
-        digests.release(conn, digest_id, "421 A's late failure", later, claimed_at=T0)
-        digests.hand_back(conn, [digest_id], claimed_at=T0)
-        assert not digests.mark_failed(conn, digest_id, "550 A's late failure", claimed_at=T0)
+        reports.release(conn, digest_id, "421 A's late failure", later, claimed_at=T0)
+        reports.hand_back(conn, [digest_id], claimed_at=T0)
+        assert not reports.mark_failed(conn, digest_id, "550 A's late failure", claimed_at=T0)
         row = conn.execute(sa.select(tables.digests.c.state, tables.digests.c.claimed_at,
                                      tables.digests.c.attempts)
                            .where(tables.digests.c.id == digest_id)).one()
         assert (row.state, row.claimed_at, row.attempts) == ("sending", later, 2)
-        digests.release(conn, digest_id, "451 B's failure", later, claimed_at=later)
+        reports.release(conn, digest_id, "451 B's failure", later, claimed_at=later)
         assert digests.sendable(conn, later, LEASE) == [digest_id]
 
 
 def test_failed_digest_is_not_retried_and_bounces_suspend(engine: Engine) -> None:
     subscriber_id, digest_id = one_digest(engine)
     with engine.begin() as conn:
-        digests.mark_failed(conn, digest_id, "550 no such user")
+        reports.mark_failed(conn, digest_id, "550 no such user")
         assert digests.sendable(conn, T0, LEASE) == []
         assert digests.undelivered(conn, subscriber_id) == []
         assert [subscribers.record_hard_bounce(conn, subscriber_id, 2) for _ in range(2)] == [

@@ -177,8 +177,7 @@ def _dispatch(p: _Process, ttl: int, lock: Lock) -> int:
             for digest_id in due:
                 marks.set(f"{QUEUED_PREFIX}{digest_id}", 1, nx=True, ex=ttl)
             fresh = [d for d, marked in zip(due, marks.execute(), strict=True) if marked]
-            for batch in batches(fresh, size):
-                send.apply_async((batch,), producer=producer)
+            _publish(p, producer, fresh, size)
             queued += len(fresh)
             try:
                 lock.extend(DISPATCH_SECONDS, replace_ttl=True)
@@ -186,6 +185,20 @@ def _dispatch(p: _Process, ttl: int, lock: Lock) -> int:
                 log.warning("dispatch lock lost after queuing %d digest(s); stopping", queued)
                 break
     return queued
+
+
+def _publish(p: _Process, producer: Any, digest_ids: list[int], size: int) -> None:
+    """One send task per batch. If publishing fails, what was not published loses its
+    queued marker, so the next dispatch queues it instead of waiting out the marker."""
+    published = 0
+    try:
+        for batch in batches(digest_ids, size):
+            send.apply_async((batch,), producer=producer)
+            published += len(batch)
+    except Exception:
+        with suppress(redis.RedisError):
+            p.redis.delete(*(f"{QUEUED_PREFIX}{d}" for d in digest_ids[published:]))
+        raise
 
 
 @app.task(name="radar.send_digests")

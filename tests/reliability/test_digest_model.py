@@ -48,6 +48,7 @@ from worker.reminders import is_reminder, plan, plan_for
 from worker.store import digests as digest_rows
 from worker.store import items as item_rows
 from worker.store import reminders as reminder_rows
+from worker.store import reports as report_rows
 from worker.store import sources as source_rows
 from worker.store import subscribers as subscriber_rows
 from worker.store.db import connect, migrate
@@ -215,9 +216,9 @@ class DigestModel(RuleBasedStateMachine):
         for c in loaded:
             verdict = triage(c)
             if verdict == "cancel":
-                digest_rows.cancel(conn, c.id, f"subscriber is {c.subscriber.status}")
+                report_rows.cancel(conn, c.id, f"subscriber is {c.subscriber.status}")
             elif verdict == "discard":
-                digest_rows.discard(conn, c.id)
+                report_rows.discard(conn, c.id)
             out.append(Held(worker, c, -1))
         return claimed, out
 
@@ -439,10 +440,10 @@ class DigestModel(RuleBasedStateMachine):
         carried = [e.delivery_id for e in c.entries]
         with self.begin() as conn:
             if is_reminder(c.period_key):
-                digest_rows.mark_sent(conn, d, [], self.now)
+                report_rows.mark_sent(conn, d, [], self.now)
                 reminder_rows.mark_sent(conn, carried, self.now)
             else:
-                digest_rows.mark_sent(conn, d, carried, self.now)
+                report_rows.mark_sent(conn, d, carried, self.now)
                 assert c.subscriber.id is not None
                 reminder_rows.schedule(conn, c.subscriber.id,
                                        plan_for(c.subscriber, c.entries, self.now), self.now)
@@ -485,19 +486,19 @@ class DigestModel(RuleBasedStateMachine):
     def transient_failure(self, held: Held, retry: timedelta | None) -> None:
         retry_at = None if retry is None else self.now + retry
         with self.begin() as conn:
-            digest_rows.release(conn, held.contents.id, "451 try later", retry_at)
+            report_rows.release(conn, held.contents.id, "451 try later", retry_at)
         m = self.digests[held.contents.id]
         m.state, m.claimed_at, m.next_attempt_at = "pending", None, retry_at
 
     def permanent_failure(self, held: Held) -> None:
         with self.begin() as conn:
-            digest_rows.mark_failed(conn, held.contents.id, "550 no such user")
+            report_rows.mark_failed(conn, held.contents.id, "550 no such user")
         self.digests[held.contents.id].state = "failed"
 
     def handed_back(self, held: Held) -> None:
         d = held.contents.id
         with self.begin() as conn:
-            digest_rows.hand_back(conn, [d])
+            report_rows.hand_back(conn, [d])
             attempts = conn.scalar(sa.select(digests.c.attempts).where(digests.c.id == d))
         assert attempts == held.attempts_before, "hand_back did not restore the attempts"
         m = self.digests[d]
@@ -518,9 +519,9 @@ class DigestModel(RuleBasedStateMachine):
         self.stale.remove(held)
         with self.begin() as conn:
             if permanent:
-                digest_rows.mark_failed(conn, held.contents.id, "550 no such user")
+                report_rows.mark_failed(conn, held.contents.id, "550 no such user")
             else:
-                digest_rows.release(conn, held.contents.id, "451 try later", self.now)
+                report_rows.release(conn, held.contents.id, "451 try later", self.now)
         self.totals.stale_reports += 1
 
     @rule(who=st.integers(0, N_SUBSCRIBERS - 1),
@@ -692,12 +693,12 @@ def test_a_late_failure_report_does_not_undo_what_the_next_worker_finished(
         assert digest_rows.claim(conn, [d], T0, LEASE) == [d]  # worker A
         assert digest_rows.claim(conn, [d], later, LEASE) == [d]  # B, after A's lease
         [contents] = digest_rows.contents(conn, [d])
-        digest_rows.mark_sent(conn, d, [e.delivery_id for e in contents.entries], later)
+        report_rows.mark_sent(conn, d, [e.delivery_id for e in contents.entries], later)
     with store.engine.begin() as conn:  # A, late
         if late == "release":
-            digest_rows.release(conn, d, "451 try later", later)
+            report_rows.release(conn, d, "451 try later", later)
         else:
-            digest_rows.mark_failed(conn, d, "550 no such user")
+            report_rows.mark_failed(conn, d, "550 no such user")
     with store.engine.connect() as conn:
         row = conn.execute(sa.select(digests).where(digests.c.id == d)).one()
         assert (row.state, row.sent_at, row.last_error) == ("sent", later, None)
@@ -710,9 +711,9 @@ def test_a_late_failure_report_does_not_undo_what_the_next_worker_finished(
         assert digest_rows.claim(conn, [d2], later, LEASE) == [d2]
         again = later + LEASE * 2
         assert digest_rows.claim(conn, [d2], again, LEASE) == [d2]
-        digest_rows.cancel(conn, d2, "subscriber is unsubscribed")
+        report_rows.cancel(conn, d2, "subscriber is unsubscribed")
     with store.engine.begin() as conn:
-        getattr(digest_rows, late)(conn, d2, "late")
+        getattr(report_rows, late)(conn, d2, "late")
     with store.engine.connect() as conn:
         assert conn.scalar(sa.select(digests.c.state).where(digests.c.id == d2)) == \
             "cancelled"

@@ -15,7 +15,7 @@ from worker.config import Settings
 from worker.digest.build import WEEKDAYS, Links
 from worker.digest.compose import envelope_for, links_for
 from worker.digest.factline import fact_line
-from worker.digest.render import inline_css, jinja_environment
+from worker.digest.render import jinja_environment
 from worker.districts import Gazetteer
 from worker.mail.message import Envelope
 from worker.models import Entry, Rendered, Subscriber
@@ -97,4 +97,4 @@ def compose_reminder(
     html = env.get_template("reminder.html").render(reminder=reminder)
     envelope = envelope_for(subscriber, period_key, "deadline:reminder", reminder.links,
                             settings)
-    return Rendered(reminder.subject, text, inline_css(html)), envelope
+    return Rendered(reminder.subject, text, html), envelope  # its template is inlined

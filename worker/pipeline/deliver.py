@@ -38,6 +38,7 @@ from worker.runtime import Runtime
 from worker.store import conditions
 from worker.store import digests as digest_rows
 from worker.store import reminders as reminder_rows
+from worker.store import reports as report_rows
 from worker.store import subscribers as subscriber_rows
 from worker.store.digests import DigestContents
 
@@ -116,11 +117,11 @@ def _claim(rt: Runtime, digest_ids: Sequence[int], now: datetime
         for contents in with_reminders(conn, loaded, now):
             verdict = triage(contents)
             if verdict == "cancel":
-                digest_rows.cancel(conn, contents.id,
+                report_rows.cancel(conn, contents.id,
                                    f"subscriber is {contents.subscriber.status}")
                 outcomes[contents.id] = "cancelled"
             elif verdict == "discard":
-                digest_rows.discard(conn, contents.id)
+                report_rows.discard(conn, contents.id)
                 outcomes[contents.id] = "empty"
             else:
                 ready.append(contents)
@@ -163,7 +164,7 @@ def _hand_back(rt: Runtime, left: list[int], claimed_at: datetime) -> None:
         return
     try:
         with rt.engine.begin() as conn:
-            digest_rows.hand_back(conn, left, claimed_at)
+            report_rows.hand_back(conn, left, claimed_at)
     except sa_exc.SQLAlchemyError as e:
         log.warning("%d claimed digest(s) left to their lease: %s", len(left), e)
 
@@ -178,7 +179,7 @@ async def _send_claimed(rt: Runtime, sender: Sender, contents: DigestContents,
     except Exception as e:  # a bug with one digest must not stop the batch or lose it
         log.exception("digest %d: unexpected error while composing or sending", contents.id)
         with rt.engine.begin() as conn:
-            digest_rows.release(conn, contents.id, f"internal error: {type(e).__name__}: {e}",
+            report_rows.release(conn, contents.id, f"internal error: {type(e).__name__}: {e}",
                                 retry_at(contents.attempts, rt.settings.service, now), now)
         return "deferred"
     return "sent"
@@ -188,10 +189,10 @@ def _mark_sent(conn: Connection, contents: DigestContents, now: datetime) -> Non
     """The digest and what it carried; a digest's deadlines are planned as reminders."""
     carried = [e.delivery_id for e in contents.entries]
     if is_reminder(contents.period_key):
-        digest_rows.mark_sent(conn, contents.id, [], now)
+        report_rows.mark_sent(conn, contents.id, [], now)
         reminder_rows.mark_sent(conn, carried, now)
     else:
-        digest_rows.mark_sent(conn, contents.id, carried, now)
+        report_rows.mark_sent(conn, contents.id, carried, now)
         if contents.subscriber.id is not None:
             reminder_rows.schedule(conn, contents.subscriber.id, _reminders(contents, now), now)
 
@@ -235,10 +236,10 @@ def _record_failure(rt: Runtime, contents: DigestContents, error: MailError, now
     subscriber_id = contents.subscriber.id
     with rt.engine.begin() as conn:
         if failure.retry_at is not None:
-            digest_rows.release(conn, contents.id, str(error), failure.retry_at, now)
+            report_rows.release(conn, contents.id, str(error), failure.retry_at, now)
             log.warning("digest %d deferred until %s: %s", contents.id, failure.retry_at, error)
             return failure.outcome
-        failed_now = digest_rows.mark_failed(conn, contents.id, str(error), now)
+        failed_now = report_rows.mark_failed(conn, contents.id, str(error), now)
         if failed_now and failure.hard_bounce and subscriber_id is not None and \
                 subscriber_rows.record_hard_bounce(conn, subscriber_id,
                                                    rt.settings.mail.suspend_after_bounces):

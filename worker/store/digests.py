@@ -159,19 +159,6 @@ def claim(conn: Connection, digest_ids: Collection[int], now: datetime, lease: t
     return sorted(result.scalars())
 
 
-def hand_back(conn: Connection, digest_ids: Collection[int],
-              claimed_at: datetime | None = None) -> None:
-    """Claimed but not attempted (the batch stopped first): pending again, as if never
-    claimed, so the attempt does not count towards the retry backoff. With `claimed_at`,
-    only if that claim still holds (see `_ours`)."""
-    if digest_ids:
-        conn.execute(digests.update()
-                     .where(digests.c.id.in_(list(digest_ids)), digests.c.state == "sending",
-                            _ours(claimed_at))
-                     .values(state="pending", claimed_at=None,
-                             attempts=digests.c.attempts - 1))
-
-
 def _claimable(now: datetime, lease: timedelta) -> sa.ColumnElement[bool]:
     retry_time_reached = sa.or_(digests.c.next_attempt_at.is_(None),
                                 digests.c.next_attempt_at <= now)
@@ -197,63 +184,6 @@ def contents(conn: Connection, digest_ids: Collection[int],
     return [DigestContents(r.id, readers[r.subscriber_id], r.period_key, r.created_at,
                            r.attempts, tuple(entries.get(r.id, ())))
             for r in rows]  # the foreign key cascades deletes: every subscriber is there
-
-
-def mark_sent(
-    conn: Connection, digest_id: int, delivery_ids: Collection[int], now: datetime
-) -> None:
-    """Sent, in one transaction with the deliveries it carried; any others wait for the next."""
-    conn.execute(digests.update().where(digests.c.id == digest_id)
-                 .values(state="sent", sent_at=now, last_error=None))
-    conn.execute(deliveries.update()
-                 .where(deliveries.c.id.in_(list(delivery_ids)))
-                 .values(delivered_at=now))
-    conn.execute(deliveries.update()
-                 .where(deliveries.c.digest_id == digest_id, deliveries.c.delivered_at.is_(None))
-                 .values(digest_id=None))
-
-
-# A worker may report after its lease ran out and another worker took the digest and
-# sent (or cancelled, or failed) it: a late report must not undo that. Without this a late
-# `release` made a sent digest pending, its next claim found it empty and deleted it (the
-# period opened again); a late `mark_failed` turned a sent digest into failed.
-_NOT_FINISHED = digests.c.state.in_(["pending", "sending"])
-
-
-def _ours(claimed_at: datetime | None) -> sa.ColumnElement[bool]:
-    """A sender's report applies only while its own claim holds: when its lease ran out
-    and another worker claimed the digest again, the claim time differs, and a late
-    `release` would make the digest pending while the other sends it (twice out)."""
-    return sa.true() if claimed_at is None else digests.c.claimed_at == claimed_at
-
-
-def release(conn: Connection, digest_id: int, error: str, retry_at: datetime | None = None,
-            claimed_at: datetime | None = None) -> None:
-    """A transient failure: back to pending, not to be tried again before `retry_at`."""
-    conn.execute(digests.update()
-                 .where(digests.c.id == digest_id, _NOT_FINISHED, _ours(claimed_at))
-                 .values(state="pending", claimed_at=None, last_error=error[:2000],
-                         next_attempt_at=retry_at))
-
-
-def mark_failed(conn: Connection, digest_id: int, error: str,
-                claimed_at: datetime | None = None) -> bool:
-    """A permanent failure (the address was rejected): never retried. False if another
-    worker had finished or taken the digest meanwhile (nothing changed)."""
-    return conn.execute(digests.update()
-                        .where(digests.c.id == digest_id, _NOT_FINISHED, _ours(claimed_at))
-                        .values(state="failed", last_error=error[:2000])).rowcount > 0
-
-
-def cancel(conn: Connection, digest_id: int, reason: str) -> None:
-    """The subscriber left (or paused) before it went out: it never will."""
-    conn.execute(digests.update().where(digests.c.id == digest_id, _NOT_FINISHED)
-                 .values(state="cancelled", last_error=reason))
-
-
-def discard(conn: Connection, digest_id: int) -> None:
-    """An empty digest is not sent; the row goes so the period stays open."""
-    conn.execute(digests.delete().where(digests.c.id == digest_id))
 
 
 def undelivered(conn: Connection, subscriber_id: int) -> list[Entry]:
