@@ -175,20 +175,27 @@ def queued_marks(client: redis.Redis) -> list[int]:
 def test_what_could_not_be_published_is_not_left_marked_queued(
     published: Published, client: redis.Redis, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A broker that fails mid-dispatch: the digests whose task was not published lose
-    their queued marker, so the next dispatch queues them instead of waiting an hour."""
-    record, broker_up = published.apply_async, [False]
+    """A broker that fails mid-dispatch, after one task went out: the digests whose task
+    was not published lose their queued marker, so the next dispatch queues them instead of
+    waiting an hour; the one published keeps its marker (its task will send it)."""
+    settings = tasks.settings()
+    one_per_task = settings.model_copy(
+        update={"service": settings.service.model_copy(update={"send_batch": 1})})
+    monkeypatch.setattr(tasks, "settings", lambda: one_per_task)
+    record, calls = published.apply_async, [0]
 
-    def flaky(args: tuple[list[int]], producer: object) -> None:
-        if not broker_up[0]:
+    def second_fails(args: tuple[list[int]], producer: object) -> None:
+        calls[0] += 1
+        if calls[0] == 2:
             raise ConnectionError("broker down")
         record(args, producer)
 
-    monkeypatch.setattr(published, "apply_async", flaky)
+    monkeypatch.setattr(published, "apply_async", second_fails)
     with pytest.raises(ConnectionError):
         tasks.dispatch()
-    assert queued_marks(client) == []
+    [[first]] = published.batches
+    assert queued_marks(client) == [first]
     assert not client.exists(DISPATCH_LOCK)  # released on the way out
-    broker_up[0] = True
-    assert tasks.dispatch() == 4
+    assert tasks.dispatch() == 3  # the unpublished one and the two not yet opened
     assert queued_marks(client) == sorted(d for batch in published.batches for d in batch)
+    assert len(queued_marks(client)) == 4

@@ -146,6 +146,30 @@ def one_digest(engine: Engine) -> tuple[int, int]:
     return sub.id, digest_id
 
 
+def test_sent_times_are_utc_whatever_the_servers_zone(engine: Engine) -> None:
+    """Marking sent is one hand-written statement on PostgreSQL: its times must be stored
+    as naive UTC like every other, also on a server set to Tianjin's time."""
+    sub, stored = seed(engine, 2)
+    assert sub.id is not None
+    sent_at = T0 + timedelta(minutes=5)
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SET LOCAL TimeZone = 'Asia/Shanghai'"))
+        digests.add_matches(conn, [Match(sub.id, i.id or 0) for i in stored], T0)
+        digest_id = open_one(conn, sub.id, "w:2025-07-28", T0)
+        assert digest_id is not None and digests.claim(conn, [digest_id], T0, LEASE)
+        [contents] = digests.contents(conn, [digest_id])
+        reports.mark_sent(conn, digest_id, [contents.entries[0].delivery_id], sent_at)
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(tables.digests.c.state, tables.digests.c.sent_at)).one()
+        delivered = conn.execute(sa.select(tables.deliveries.c.delivered_at,
+                                           tables.deliveries.c.digest_id)
+                                 .order_by(tables.deliveries.c.id)).all()
+    assert tuple(row) == ("sent", sent_at)
+    # the one carried is delivered; the other waits, in no digest, for the next
+    assert [tuple(d) for d in delivered] == [(sent_at, digest_id), (None, None)]
+
+
 def test_a_dead_senders_lease_runs_out(engine: Engine) -> None:
     _, digest_id = one_digest(engine)
     with engine.begin() as conn:

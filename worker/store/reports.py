@@ -9,7 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from worker.store.tables import deliveries, digests
+from worker.store.tables import UTCDateTime, deliveries, digests
 
 # mark_sent's three statements in one, on PostgreSQL: one round trip, no statement built
 # or compiled per digest, and one SQL text whatever the number carried (an IN list made
@@ -30,7 +30,10 @@ def mark_sent(
 ) -> None:
     """Sent, in one transaction with the deliveries it carried; any others wait for the next."""
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(_MARK_SENT_PG, {"id": digest_id, "now": now,
+        # stored as naive UTC, as the columns' type does (the driver alone would send a
+        # timestamptz, turned into the server's local time)
+        at = UTCDateTime().process_bind_param(now, conn.dialect)
+        conn.exec_driver_sql(_MARK_SENT_PG, {"id": digest_id, "now": at,
                                              "carried": list(delivery_ids)})
         return
     conn.execute(digests.update().where(digests.c.id == digest_id)
