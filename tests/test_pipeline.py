@@ -16,7 +16,7 @@ from tests.feedserver import FeedServer
 from worker.config import MailSettings, Settings
 from worker.mail.folder import FolderSender
 from worker.mail.message import Outgoing
-from worker.models import Item, Source
+from worker.models import Source
 from worker.pipeline.cycle import match_items, run_cycle
 from worker.pipeline.deliver import send_digests, send_pending
 from worker.pipeline.opening import due_digest_batches, open_due_digests
@@ -196,16 +196,16 @@ def test_senders_read_each_item_once_a_minute(tmp_path: Path, feed_server: FeedS
     clock = [0.0]
     recent = RecentItems(clock=lambda: clock[0])
     reads: list[set[int]] = []
-    read = item_rows.by_ids
+    read = item_rows.with_others
 
-    def counted(conn: sa.Connection, wanted: Iterable[int]) -> dict[int, Item]:
+    def counted(conn: sa.Connection, wanted: Iterable[int]) -> dict[int, item_rows.Published]:
         reads.append(set(wanted))
         return read(conn, wanted)
 
     with rt.engine.connect() as conn:
-        fresh = item_rows.by_ids(conn, ids)
+        fresh = item_rows.with_others(conn, ids)
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(item_rows, "by_ids", counted)
+            patch.setattr(item_rows, "with_others", counted)
             assert recent.by_ids(conn, ids[:1]) == {ids[0]: fresh[ids[0]]}
             assert recent.by_ids(conn, ids) == fresh
             clock[0] = RecentItems.SECONDS - 0.1

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 from worker.config import Settings
 from worker.districts import Gazetteer
 from worker.mail import Sender
-from worker.models import Item, Source
+from worker.models import Source
 from worker.sources_config import load_sources
 from worker.store import items as item_rows
 from worker.store.db import connect, migrate
@@ -88,25 +88,27 @@ class SubscriberIndex:
 
 
 class RecentItems:
-    """Items read in the last minute, by id, for the senders: a batch of 20 weekly digests
-    carries ~500 of the same 1,000 items, and reading them for every batch was an eighth of
-    a sender's CPU (py-spy, 10,000 subscribers). Stored items change only when `radar facts
-    refresh` reads their facts again: a mail composed within a minute of it may show the
-    facts read before."""
+    """Items read in the last minute, by id, with the other sources that published them,
+    for the senders: a batch of 20 weekly digests carries ~500 of the same 1,000 items, and
+    reading them for every batch was an eighth of a sender's CPU (py-spy, 10,000
+    subscribers). Stored items change when `radar facts refresh` reads their facts again,
+    and another source may publish one meanwhile: a mail composed within a minute of it
+    may show the facts, or the 另见 line, as they were."""
 
     SECONDS = 60.0
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._items: dict[int, Item] = {}
+        self._items: dict[int, item_rows.Published] = {}
         self._until = 0.0
 
-    def by_ids(self, conn: Connection, item_ids: Iterable[int]) -> dict[int, Item]:
+    def by_ids(self, conn: Connection, item_ids: Iterable[int]
+               ) -> dict[int, item_rows.Published]:
         if (now := self._clock()) >= self._until:
             self._items, self._until = {}, now + self.SECONDS
         wanted = set(item_ids)
         if missing := wanted - self._items.keys():
-            self._items.update(item_rows.by_ids(conn, missing))
+            self._items.update(item_rows.with_others(conn, missing))
         return {i: self._items[i] for i in wanted if i in self._items}
 
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from worker.models import Entry, Item, Match, Subscriber
+from worker.models import Entry, Match, Subscriber
 from worker.store import items as item_rows
 from worker.store import subscribers as subscriber_rows
 from worker.store.db import chunks, insert_ignoring_conflicts
@@ -168,11 +168,11 @@ def _claimable(now: datetime, lease: timedelta) -> sa.ColumnElement[bool]:
     )
 
 
-ReadItems = Callable[[Connection, Iterable[int]], dict[int, Item]]
+ReadItems = Callable[[Connection, Iterable[int]], dict[int, item_rows.Published]]
 
 
 def contents(conn: Connection, digest_ids: Collection[int],
-             read_items: ReadItems = item_rows.by_ids) -> list[DigestContents]:
+             read_items: ReadItems = item_rows.with_others) -> list[DigestContents]:
     """What each digest carries, in id order: a few statements for the whole batch."""
     rows = list(conn.execute(sa.select(digests).where(digests.c.id.in_(list(digest_ids)))
                              .order_by(digests.c.id)))
@@ -193,7 +193,7 @@ def undelivered(conn: Connection, subscriber_id: int) -> list[Entry]:
     )
     # `NOT (NULL IN …)` is NULL, not true: deliveries in no digest need their own branch.
     not_failed = sa.or_(deliveries.c.digest_id.is_(None), sa.not_(in_failed_digest))
-    return [e for _, e in _entries(conn, item_rows.by_ids,
+    return [e for _, e in _entries(conn, item_rows.with_others,
                                    deliveries.c.subscriber_id == subscriber_id, not_failed)]
 
 
@@ -208,9 +208,9 @@ def _entries(conn: Connection, read_items: ReadItems, *where: sa.ColumnElement[b
         .order_by(deliveries.c.id)
     ))
     ids = {r.item_id for r in rows}
-    stored, others = read_items(conn, ids), item_rows.also_in(conn, ids)
-    return [(r.digest_id, Entry(r.id, stored[r.item_id], tuple(r.keywords),
-                                tuple(r.districts), also_in=others.get(r.item_id, ())))
+    stored = read_items(conn, ids)
+    return [(r.digest_id, Entry(r.id, stored[r.item_id][0], tuple(r.keywords),
+                                tuple(r.districts), also_in=stored[r.item_id][1]))
             for r in rows]
 
 

@@ -111,6 +111,16 @@ def also_in(conn: Connection, item_ids: Iterable[int]) -> dict[int, tuple[str, .
     return {k: tuple(v) for k, v in out.items()}
 
 
+Published = tuple[Item, tuple[str, ...]]  # a stored item, the other sources that have it
+
+
+def with_others(conn: Connection, item_ids: Iterable[int]) -> dict[int, Published]:
+    """Each stored item with the other sources that published it too (`also_in`)."""
+    wanted = set(item_ids)
+    found, others = by_ids(conn, wanted), also_in(conn, wanted)
+    return {i: (item, others.get(i, ())) for i, item in found.items()}
+
+
 def by_ids(conn: Connection, item_ids: Iterable[int]) -> dict[int, Item]:
     out: dict[int, Item] = {}
     for chunk in chunks(set(item_ids), _CHUNK):
