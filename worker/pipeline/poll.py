@@ -56,21 +56,24 @@ async def poll_sources(rt: Runtime, now: datetime) -> tuple[list[PollReport], li
     """Poll every source concurrently; a failing one is recorded and the rest carry on."""
     with rt.engine.begin() as conn:
         source_rows.sync(conn, rt.sources)
+        states = source_rows.poll_states(conn)
     feeds = sum(1 for s in rt.sources if s.kind != "html")
     processes = processes_for(feeds, rt.settings.fetch.parse_processes)
     async with rt.make_fetcher() as fetcher, FeedParsers(processes, rt.gazetteer) as parsers:
-        results = await asyncio.gather(*(poll_one(rt, fetcher, s, now, parsers)
+        results = await asyncio.gather(*(poll_one(rt, fetcher, s, now, parsers, states[s.id])
                                          for s in rt.sources))
     return [r for r, _ in results], [item for _, new in results for item in new]
 
 
 async def poll_one(
     rt: Runtime, fetcher: Fetcher, source: Source, now: datetime,
-    parsers: FeedParsers | None = None,
+    parsers: FeedParsers | None = None, state: PollState | None = None,
 ) -> tuple[PollReport, list[Item]]:
-    """Fetch, parse and store one source's new items; a failure is recorded, not raised."""
-    with rt.engine.connect() as conn:
-        state = source_rows.poll_state(conn, source.id)
+    """Fetch, parse and store one source's new items; a failure is recorded, not raised.
+    `state`: the source's as read before the poll (read here if not given)."""
+    if state is None:
+        with rt.engine.connect() as conn:
+            state = source_rows.poll_state(conn, source.id)
     try:
         fetched = await fetch_new(rt, fetcher, source, state, now, parsers)
     except SourceError as e:
@@ -94,8 +97,10 @@ async def fetch_new(rt: Runtime, fetcher: Fetcher, source: Source, state: PollSt
     unchanged = result.body is None or body_hash == state.content_hash
     parsed = [] if unchanged else (await collect(fetcher, source, result, rt.gazetteer, now,
                                                  parsers)).items
-    with rt.engine.connect() as conn:
-        known = item_rows.known(conn, KnownKeys.wanted_for(parsed))
+    known = KnownKeys()
+    if parsed:  # unchanged: nothing to look up
+        with rt.engine.connect() as conn:
+            known = item_rows.known(conn, KnownKeys.wanted_for(parsed))
     found = sort_fetched(parsed, known)
     fresh = await fill_details(fetcher, source, found.new, rt.gazetteer)
     for item in found.merged:
