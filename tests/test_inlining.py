@@ -3,7 +3,6 @@
 from dataclasses import replace
 from typing import Any
 
-import css_inline
 import lxml.html
 import pytest
 
@@ -11,11 +10,9 @@ from tests.test_digest import ENTRIES, LINKS, SUBSCRIBER, build, entry
 from worker.digest.build import Digest, Operator
 from worker.digest.inlining import InliningError, preinline
 from worker.digest.reminder import Reminder, ReminderItem
-from worker.digest.render import inline_css, jinja_environment, render_digest
+from worker.digest.render import INLINER, jinja_environment, render_digest
 from worker.resources import templates_dir
 
-INLINER = css_inline.CSSInliner(keep_at_rules=True, minify_css=True,
-                                load_remote_stylesheets=False)
 STYLE = "<style>.a{color:red} .a p{margin:0}</style>"
 
 
@@ -28,9 +25,9 @@ def tree(html: str) -> list[tuple[str, list[tuple[str, str]], str, str]]:
 
 
 def inlined_per_mail(template: str, **context: Any) -> str:
-    """The way every mail was made before: the template as written, then inline_css."""
+    """The way every mail was made before: the template as written, inlined once rendered."""
     env = jinja_environment(templates_dir(), inlined=False)
-    return inline_css(env.get_template(template).render(**context))
+    return INLINER.inline(env.get_template(template).render(**context))
 
 
 DIGESTS = {

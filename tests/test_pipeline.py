@@ -187,6 +187,34 @@ def test_a_dispatch_queues_each_batch_as_it_opens_it(tmp_path: Path, feed_server
     assert list(due_digest_batches(rt, NOW)) == [sorted(first[1] + second[1])]
 
 
+def test_a_dispatch_opens_what_came_due_while_it_opened_and_each_digest_once(
+        tmp_path: Path, feed_server: FeedServer) -> None:
+    """Instant alerts stored while a dispatch was opening are opened by its next pass, as
+    of that pass's time, with what they carry; a pass that opens nothing new ends it (a
+    pass as of the dispatch's start opened their digests empty, and the loop went on
+    until its minute was out)."""
+    rt = runtime(tmp_path, feed_server)
+    _, new_items = asyncio.run(poll_sources(rt, NOW))
+    half = len(new_items) // 2
+    assert match_items(rt, new_items[:half], NOW) > 0
+    elapsed = [0.0]
+    due = due_digest_batches(rt, NOW, clock=lambda: elapsed[0])
+    assert next(due) == []  # nothing opened before
+    first = next(due)
+    assert first
+    later = NOW + timedelta(seconds=5)
+    assert match_items(rt, new_items[half:], later) > 0  # stored meanwhile
+    elapsed[0] = 10.0
+    rest = [d for batch in due for d in batch]
+    assert rest and not set(rest) & set(first) and len(set(rest)) == len(rest)
+    with rt.engine.connect() as conn:
+        carried = {c.id: {e.item.id for e in c.entries} for c in
+                   digest_rows.contents(conn, first + rest)}
+    assert all(carried.values())  # no digest opened empty
+    assert set().union(*(carried[d] for d in rest)) <= {i.id for i in new_items[half:]}
+    assert not set().union(*(carried[d] for d in first)) & {i.id for i in new_items[half:]}
+
+
 def test_senders_read_each_item_once_a_minute(tmp_path: Path, feed_server: FeedServer) -> None:
     """The items a batch carries are read from the store only when not read in the last
     minute: the same items, the same contents."""

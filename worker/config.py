@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -27,9 +27,9 @@ from pydantic import (
 
 from worker.errors import ConfigError
 from worker.settings_file import (
-    ENV_OVERRIDES,
     REDIS_URL,
     REDIS_URL_PATTERN,
+    apply_overrides,
     config_path,
     read_yaml,
 )
@@ -197,11 +197,7 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
     raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of settings at the top level")
-    origin: dict[tuple[str, ...], str] = {}
-    for var, keys in ENV_OVERRIDES.items():
-        if env.get(var, "") != "":
-            _set(raw, keys, env[var])
-            origin[keys] = f"environment variable {var}"
+    origin = apply_overrides(raw, env)
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as e:
@@ -221,15 +217,6 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
                 f"{origin.get(keys, str(path))}: {'.'.join(keys)}: {problem}"
                 for keys, problem in problems))
     return settings.model_copy(update={"sources_file": sources_file, "config_file": path})
-
-
-def _set(tree: dict[str, Any], keys: tuple[str, ...], value: str) -> None:
-    for key in keys[:-1]:
-        child = tree.get(key)
-        if not isinstance(child, dict):
-            child = tree[key] = {}
-        tree = child
-    tree[keys[-1]] = value
 
 
 def describe(error: ValidationError, path: Path, origin: Mapping[tuple[str, ...], str]) -> str:

@@ -44,8 +44,9 @@ class Probe:
         parts = urlsplit(url)
         self.host, self.port = unquote(parts.hostname or "localhost"), parts.port or 6379
         user, password = (unquote(p or "") for p in (parts.username, parts.password))
-        # ACL form, as redis-py 8 sends it (HELLO 3 AUTH): Redis >= 6
-        self.auth = (user or "default", password) if user or password else ()
+        # AUTH password alone when no user is named: the default user on Redis >= 6, and
+        # the only form Redis 5 knows (redis-py 5, which pyproject admits, sends it so)
+        self.auth = (user, password) if user else (password,) if password else ()
         try:
             self.db = int(unquote(parts.path).replace("/", "")) if parts.path else 0
         except ValueError:

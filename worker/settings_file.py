@@ -80,11 +80,30 @@ def redis_url(explicit: Path | None = None, env: Mapping[str, str] | None = None
     raw = read_yaml(config_path(explicit, env))
     if not isinstance(raw, dict):
         return None
-    value: object = env.get(REDIS_VARIABLE, "")
-    if value == "":  # an empty variable overrides nothing (load_settings)
-        service = raw.get("service", {})
-        value = service.get("redis_url", REDIS_URL) if isinstance(service, dict) else None
+    apply_overrides(raw, env)
+    service = raw.get("service", {})
+    value = service.get("redis_url", REDIS_URL) if isinstance(service, dict) else None
     # fullmatch: pydantic's regex has no `$` before a final newline, Python's has
     if isinstance(value, str) and re.fullmatch(REDIS_URL_PATTERN, value):
         return value
     return None
+
+
+def apply_overrides(raw: dict[str, Any], env: Mapping[str, str]) -> dict[tuple[str, ...], str]:
+    """Put in the settings what the environment overrides (an empty variable overrides
+    nothing); returns where each overridden setting came from, for error messages."""
+    origin: dict[tuple[str, ...], str] = {}
+    for var, keys in ENV_OVERRIDES.items():
+        if env.get(var, "") != "":
+            _set(raw, keys, env[var])
+            origin[keys] = f"environment variable {var}"
+    return origin
+
+
+def _set(tree: dict[str, Any], keys: tuple[str, ...], value: str) -> None:
+    for key in keys[:-1]:
+        child = tree.get(key)
+        if not isinstance(child, dict):
+            child = tree[key] = {}
+        tree = child
+    tree[keys[-1]] = value

@@ -26,17 +26,11 @@ def render_digest(digest: Digest, templates: Path | None = None) -> Rendered:
     return Rendered(digest.subject, text, html)
 
 
-def inline_css(html: str) -> str:
-    """Mail clients drop <style>: inline it, minified, keeping only @media rules (as the
-    digest's are). For a page rendered from a template as written."""
-    return _INLINER.inline(html)
-
-
-# The rules are inlined and minified (Gmail clips the HTML after ~102 KB); only the @media
-# rules (dark mode, phones) stay in <style>: they cannot be inlined, and the clients that
-# honour them read <style>. Nothing is fetched.
-_INLINER = css_inline.CSSInliner(keep_at_rules=True, minify_css=True,
-                                 load_remote_stylesheets=False)
+# Mail clients drop <style>: the rules are inlined and minified (Gmail clips the HTML after
+# ~102 KB); only the @media rules (dark mode, phones) stay in <style>: they cannot be
+# inlined, and the clients that honour them read <style>. Nothing is fetched.
+INLINER = css_inline.CSSInliner(keep_at_rules=True, minify_css=True,
+                                load_remote_stylesheets=False)
 NOWRAP_CHARS = 16  # a longer meta piece may be wider than a phone: let it wrap
 # The tags the filters write, as the digest's rules style them (classes kept for @media)
 _FILTER_TAGS = {"mark": "<mark>", "nw": '<span class="nw">', "old": '<span class="old">',
@@ -50,15 +44,15 @@ class _InliningLoader(jinja2.FileSystemLoader):
                    ) -> tuple[str, str, Callable[[], bool]]:
         source, filename, uptodate = super().get_source(environment, template)
         if template.endswith(".html"):
-            source = preinline(source, _INLINER, filename)
+            source = preinline(source, INLINER, filename)
         return source, filename, uptodate
 
 
 @lru_cache(maxsize=4)
 def jinja_environment(folder: Path, inlined: bool = True) -> jinja2.Environment:
     """The mail templates' environment (cached): escaping for .html, filters for marks;
-    `inlined`: HTML templates and filter markup carry their CSS (False: as written, to be
-    given to `inline_css` after rendering)."""
+    `inlined`: HTML templates and filter markup carry their CSS (False: as written, for
+    the rendering benchmark's baseline and the tests' reference, INLINER after rendering)."""
     tags = _filter_tags(folder / "digest.html") if inlined else _FILTER_TAGS
     loader = _InliningLoader(folder) if inlined else jinja2.FileSystemLoader(folder)
     env = jinja2.Environment(
@@ -76,7 +70,7 @@ def jinja_environment(folder: Path, inlined: bool = True) -> jinja2.Environment:
 
 def _filter_tags(template: Path) -> dict[str, str]:
     """The filters' opening tags with the style the template's rules give them."""
-    styles = element_styles(template.read_text(encoding="utf-8"), _INLINER, _FILTER_TAGS)
+    styles = element_styles(template.read_text(encoding="utf-8"), INLINER, _FILTER_TAGS)
     return {key: tag[:-1] + (f' style="{escape(styles[key])}">' if styles[key] else ">")
             for key, tag in _FILTER_TAGS.items()}
 

@@ -4,9 +4,9 @@ cycle's, before anything is sent (`deliver.py` sends)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from contextlib import closing
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from worker.runtime import Runtime
 from worker.schedule import plan_digest
@@ -66,26 +66,36 @@ DISPATCH_SECONDS = 60.0
 QUEUE_PER_DISPATCH = 5000  # digests opened before (retries, leases run out)
 
 
-def due_digest_batches(rt: Runtime, now: datetime, seconds: float = DISPATCH_SECONDS
+def due_digest_batches(rt: Runtime, now: datetime, seconds: float = DISPATCH_SECONDS,
+                       clock: Callable[[], float] = time.monotonic,
                        ) -> Generator[list[int], None, None]:
-    """For the dispatcher, which queues each batch as it comes (those not queued yet):
-    the oldest digests that may be sent now, then the digests opened batch by batch from
-    what is due, until `seconds` have passed. What came due while it opened (an instant
-    alert stored meanwhile) is looked for again before it ends."""
-    stop = time.monotonic() + seconds
+    """For the dispatcher, which queues each batch as it comes: the oldest digests that
+    may be sent now, then the digests opened batch by batch from what is due, until
+    `seconds` have passed; each id once. What came due while it opened (an instant alert
+    stored meanwhile) is looked for again, as of the time that pass starts, until a pass
+    opens nothing new."""
+    started = clock()
     with rt.engine.begin() as conn:
         reminder_rows.open_due(conn, now)
     with rt.engine.connect() as conn:  # read before yielding: no transaction held meanwhile
         ready = digest_rows.sendable(conn, now, rt.settings.mail.send_lease,
                                      most=QUEUE_PER_DISPATCH)
     yield ready
+    seen, at = set(ready), now
     while True:  # a pass at least: each dispatch opens something if anything is due
         opened = False
-        with closing(opened_batches(rt, now)) as batches:  # closed (its reader too) on a stop
+        # closed (its reader too) on a stop; that reader stays open while batches are
+        # yielded and queued
+        with closing(opened_batches(rt, at)) as batches:
             for batch in batches:
-                yield batch  # even empty: the dispatcher renews its lock
-                opened = opened or bool(batch)  # plans for periods already sent open none
-                if time.monotonic() >= stop:
+                # a digest still pending comes back while some of its subscriber's
+                # deliveries wait for a later one (newer than its cutoff): not news
+                fresh = [d for d in batch if d not in seen]
+                seen.update(fresh)
+                yield fresh  # even empty: the dispatcher renews its lock
+                opened = opened or bool(fresh)
+                if clock() - started >= seconds:
                     return
-        if not opened or time.monotonic() >= stop:
+        if not opened or clock() - started >= seconds:
             return
+        at = now + timedelta(seconds=clock() - started)

@@ -13,9 +13,10 @@ from worker.store.tables import UTCDateTime, deliveries, digests
 
 # mark_sent's three statements in one, on PostgreSQL: one round trip, no statement built
 # or compiled per digest, and one SQL text whatever the number carried (an IN list made
-# a new text each time). Marking sent took ~2 ms of a sender's CPU per digest, 1.0 ms
-# like this (26 % of its samples in py-spy while 10,000 weekly digests went out). Every
-# part sees the rows as they were before the statement, hence the explicit NOT ANY.
+# a new text each time). Marking sent was 26 % of a sender's py-spy samples while 10,000
+# weekly digests went out; 400 digests of 35 deliveries took 2.2–2.9 ms each before,
+# 0.92 ms like this. Every part sees the rows as they were before the statement, hence
+# the explicit NOT ANY.
 _MARK_SENT_PG = (
     "WITH sent AS (UPDATE digests SET state = 'sent', sent_at = %(now)s, last_error = NULL"
     " WHERE id = %(id)s),"
